@@ -1,0 +1,27 @@
+# Reproduction of "The Role of Learning Algorithms in Collective Action"
+# (Ben-Dov, Fawkes, Samadi, Sanyal, ICML 2024). See README.md.
+#
+# Steps (each a file): prepare -> poison -> train -> evaluate -> table -> figure / claims.
+# All logic lives in the `collective_action` package; rules only wire files to it.
+
+from collective_action.plan import Plan, WILDCARDS
+
+configfile: "config.yaml"
+
+# Validates the whole config against workflow/schemas/config.schema.yaml (and the
+# cross-references) before any job runs; a bad key is one error that names it.
+PLAN = Plan(config, schema_path=workflow.source_path("workflow/schemas/config.schema.yaml"))
+
+wildcard_constraints:
+    **WILDCARDS,
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/training.smk"
+include: "workflow/rules/reporting.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        PLAN.default_targets(),

@@ -1,0 +1,98 @@
+"""Config loading, validation and resolution.
+
+The workflow's config is validated against ``workflow/schemas/config.schema.yaml``
+(every key is described there) and then checked for what a schema cannot express
+(a panel naming a dataset that does not exist, say). Any problem is one
+:class:`ConfigError` whose message starts with the offending key.
+
+Resolution merges defaults with per-dataset overrides so that each job receives
+exactly the slice of config it depends on: that slice is the job's Snakemake
+``params`` (so only jobs whose slice changed rerun) and it is recorded verbatim in
+the provenance of what the job writes.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+REPO_SCHEMA = Path("workflow") / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """The workflow config is invalid; the message names the key."""
+
+
+def _key_path(parts) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<top level>"
+
+
+def load_schema(path: str | Path) -> dict:
+    with open(path) as fh:
+        return yaml.safe_load(fh)
+
+
+def validate(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """Validate against the JSON schema, then the cross-references; raise one ConfigError."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if errors:
+        err = jsonschema.exceptions.best_match(errors)
+        path = list(err.absolute_path)
+        message = err.message
+        if err.validator == "additionalProperties" and isinstance(err.instance, Mapping):
+            known = set(err.schema.get("properties", {}))
+            extra = sorted(k for k in err.instance if k not in known)
+            if extra:
+                path.append(extra[0])
+                message = f"unknown key (allowed here: {', '.join(sorted(known)) or 'none'})"
+        raise ConfigError(f"config key '{_key_path(path)}': {message}")
+    _check_references(config)
+
+
+def _check_references(config: Mapping[str, Any]) -> None:
+    datasets = config["datasets"]
+    for name, spec in datasets.items():
+        if spec["model"] not in config["models"]:
+            raise ConfigError(
+                f"config key 'datasets.{name}.model': unknown model '{spec['model']}' "
+                f"(defined: {sorted(config['models'])})"
+            )
+    for panel, spec in config["panels"].items():
+        if spec["dataset"] not in datasets:
+            raise ConfigError(
+                f"config key 'panels.{panel}.dataset': unknown dataset '{spec['dataset']}' (defined: {sorted(datasets)})"
+            )
+        for algo in spec["algorithms"]:
+            if algo not in config["algorithms"]:
+                raise ConfigError(
+                    f"config key 'panels.{panel}.algorithms': algorithm '{algo}' has no entry under 'algorithms'"
+                )
+    for panel in config["claims"]["panels"]:
+        if panel not in config["panels"]:
+            raise ConfigError(f"config key 'claims.panels': panel '{panel}' is not defined under 'panels'")
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any] | None) -> dict[str, Any]:
+    out = copy.deepcopy(dict(base))
+    for key, value in (override or {}).items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_config_file(path: str | Path, schema_path: str | Path = REPO_SCHEMA) -> dict[str, Any]:
+    """Load and validate a YAML config file (for use outside Snakemake)."""
+    with open(path) as fh:
+        config = yaml.safe_load(fh)
+    validate(config, load_schema(schema_path))
+    return config

@@ -1,0 +1,208 @@
+"""The vectorised training engine.
+
+All runs of a cell (one per seed) train together: their data live on the device
+as one pool of inputs plus, per run, an index map into that pool (the collective's
+transformed points are appended to the pool, so M poisoned copies of a dataset
+cost M * k extra rows, not M * n), and a model bank computes every run's
+minibatch in one batched call. Per-epoch predictions on the validation and test
+sets are kept, so stopping rules can be chosen after training.
+
+Each run draws its initialisation and its minibatch order from its own
+generator, in the same order a plain per-model loop would (init, then one
+permutation per epoch), so a run's result does not depend on which other runs
+share its batch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import rng
+from .models import make_bank
+from .optim import Adam
+
+
+def tune_cpu_allocator() -> None:
+    """Keep freed memory in the heap instead of returning it to the OS.
+
+    The same few activation shapes are allocated and freed at every step; with
+    glibc's defaults, blocks above its mmap threshold are unmapped on free and
+    page-faulted back in on the next step, which costs about a third of a small
+    model's step time. No effect on results; a no-op where glibc is absent."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        libc.mallopt(m_mmap_threshold, 1 << 25)  # 32 MiB, glibc's maximum
+        libc.mallopt(m_trim_threshold, 1 << 30)
+    except (OSError, AttributeError):
+        pass
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("config key 'device' is 'cuda' but no CUDA device is available")
+    return torch.device(name)
+
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+@dataclass
+class Split:
+    """M per-run views of one split: run m sees inputs pool[src[m]] with labels y[m]."""
+
+    pool: torch.Tensor  # [P, ...]
+    src: torch.Tensor  # [M, n] int64
+    y: torch.Tensor  # [M, n] int64
+    member: torch.Tensor  # [M, n] bool, True for the collective's points
+
+    @property
+    def n(self) -> int:
+        return self.src.shape[1]
+
+    @property
+    def n_models(self) -> int:
+        return self.src.shape[0]
+
+    @classmethod
+    def from_overlays(cls, x, y, overlays: Sequence[tuple[np.ndarray, np.ndarray]], target: int, device, dtype=None):
+        """Build from a clean split and, per run, (collective indices, transformed inputs)."""
+        n = len(y)
+        pool = [np.asarray(x)]
+        src = np.tile(np.arange(n, dtype=np.int64), (len(overlays), 1))
+        labels = np.tile(np.asarray(y, dtype=np.int64), (len(overlays), 1))
+        member = np.zeros((len(overlays), n), dtype=bool)
+        offset = n
+        for m, (index, x_col) in enumerate(overlays):
+            src[m, index] = offset + np.arange(len(index))
+            labels[m, index] = target
+            member[m, index] = True
+            pool.append(np.asarray(x_col, dtype=pool[0].dtype).reshape((len(index),) + pool[0].shape[1:]))
+            offset += len(index)
+        pool_t = torch.from_numpy(np.concatenate(pool))
+        if dtype is not None and pool_t.is_floating_point():
+            pool_t = pool_t.to(dtype)
+        return cls(pool_t.to(device), torch.from_numpy(src).to(device), torch.from_numpy(labels).to(device),
+                   torch.from_numpy(member).to(device))
+
+    def batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """idx [M, B] positions in each run's split -> inputs [M, B, ...] and labels [M, B]."""
+        return self.pool[self.src.gather(1, idx)], self.y.gather(1, idx)
+
+
+def per_sample_ce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy per sample: logits [M, B, C], y [M, B] -> [M, B]."""
+    m, b, c = logits.shape
+    return F.cross_entropy(logits.reshape(m * b, c), y.reshape(m * b), reduction="none").view(m, b)
+
+
+@torch.no_grad()
+def predict_split(bank, split: Split, batch_size: int, transform=None) -> torch.Tensor:
+    """Predicted classes of every run on its own view of ``split``: [M, n]."""
+    out = []
+    positions = torch.arange(split.n, device=split.src.device)
+    for start in range(0, split.n, batch_size):
+        idx = positions[start:start + batch_size].expand(split.n_models, -1)
+        x, _ = split.batch(idx)
+        out.append(bank(transform(x) if transform else x).argmax(-1))
+    return torch.cat(out, dim=1)
+
+
+@torch.no_grad()
+def predict_shared(bank, x: torch.Tensor, batch_size: int, transform=None) -> torch.Tensor:
+    """Predicted classes of every run on one shared set x [N, ...]: [M, N]."""
+    out = []
+    for start in range(0, len(x), batch_size):
+        xb = x[start:start + batch_size]
+        out.append(bank(transform(xb) if transform else xb).argmax(-1))
+    return torch.cat(out, dim=1)
+
+
+@dataclass
+class Evaluator:
+    """Per-epoch predictions on the evaluation sets, kept as uint8 class ids [E, M, N]."""
+
+    per_run: Mapping[str, Split]  # e.g. the poisoned validation split
+    shared: Mapping[str, torch.Tensor]  # e.g. clean test inputs and their signal images
+    batch_size: int
+    transform: Callable | None = None
+    history: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+    def record(self, bank) -> None:
+        was_training = bank.training
+        bank.eval()
+        for name, split in self.per_run.items():
+            self.history.setdefault(name, []).append(self._u8(predict_split(bank, split, self.batch_size, self.transform)))
+        for name, x in self.shared.items():
+            self.history.setdefault(name, []).append(self._u8(predict_shared(bank, x, self.batch_size, self.transform)))
+        bank.train(was_training)
+
+    @staticmethod
+    def _u8(pred: torch.Tensor) -> np.ndarray:
+        return pred.to(torch.uint8).cpu().numpy()
+
+    def predictions(self) -> dict[str, np.ndarray]:
+        return {name: np.stack(h) for name, h in self.history.items()}
+
+
+@dataclass
+class FitContext:
+    """Everything an algorithm needs to train the runs of one cell."""
+
+    train: Split
+    evaluator: Evaluator
+    model_spec: Mapping[str, Any]
+    input_shape: Sequence[int]
+    n_classes: int
+    seeds: Sequence[int]
+    base_seed: int
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    hp: Mapping[str, Any]
+    device: torch.device
+    dtype: torch.dtype = torch.float32
+    train_transform: Callable | None = None
+    eval_transform: Callable | None = None
+
+    def new_models(self, tag: str):
+        """A fresh bank, initialised from the runs' ``tag`` streams, and those streams
+        (which go on to draw the minibatch order)."""
+        gens = rng.torch_generators(self.base_seed, self.seeds, tag)
+        bank = make_bank(self.model_spec, self.input_shape, self.n_classes, gens, self.dtype, self.device)
+        return bank, gens
+
+    def optimizer(self, *banks) -> Adam:
+        return Adam([p for bank in banks for p in bank.parameters()], lr=self.lr, weight_decay=self.weight_decay)
+
+    def minibatches(self, gens) -> list[torch.Tensor]:
+        """One epoch: each run's own random permutation, cut into [M, B] index blocks
+        (the last block is shorter, as with a DataLoader that keeps the last batch)."""
+        perm = torch.stack([torch.randperm(self.train.n, generator=g) for g in gens]).to(self.device)
+        return [perm[:, s:s + self.batch_size] for s in range(0, self.train.n, self.batch_size)]
+
+    def batch(self, idx: torch.Tensor):
+        x, y = self.train.batch(idx)
+        return (self.train_transform(x) if self.train_transform else x), y
+
+    def predict_train(self, bank) -> torch.Tensor:
+        return predict_split(bank, self.train, self.evaluator.batch_size, self.eval_transform)
+
+
+@dataclass
+class FitResult:
+    bank: torch.nn.Module
+    diagnostics: dict[str, np.ndarray] = field(default_factory=dict)

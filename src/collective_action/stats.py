@@ -1,0 +1,30 @@
+"""Means and Student-t confidence intervals over seeds (appendix C)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+
+def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high) of the Student-t interval; with one value the interval is that value."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return (np.nan, np.nan, np.nan)
+    mean = float(v.mean())
+    if len(v) == 1:
+        return (mean, mean, mean)
+    half = float(_st.t.ppf(0.5 + confidence / 2, df=len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return (mean, mean - half, mean + half)
+
+
+def summarise(table: pd.DataFrame, by: list[str], value: str, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean and t-interval of ``value`` over the rows of each group (one row per seed)."""
+    out = []
+    for key, group in table.groupby(by, sort=True):
+        mean, low, high = t_interval(group[value], confidence)
+        row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
+        row.update(mean=mean, low=low, high=high, n=int(group[value].notna().sum()))
+        out.append(row)
+    return pd.DataFrame(out, columns=[*by, "mean", "low", "high", "n"])

@@ -1,0 +1,64 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from collective_action import claims
+
+CFG = {"panels": ["fig1b"], "small_alpha_max": 0.1, "large_alpha_min": 0.4, "confidence": 0.95}
+
+
+def _table(success_fn, alpha_eff_fn=lambda a: a, seeds=5, noise=0.02):
+    r = np.random.default_rng(0)
+    rows = []
+    for algo in ("erm", "jtt", "lff"):
+        for alpha in (0.05, 0.1, 0.2, 0.4, 0.5):
+            for seed in range(seeds):
+                s = float(np.clip(success_fn(algo, alpha) + r.normal(0, noise), 0, 1))
+                rows.append(dict(panel="fig1b", dataset="2d", algorithm=algo, alpha=alpha, alpha_val=0.0, seed=seed,
+                                 stopping="last", epoch=10, success=s, success_all=0.5 + s / 2, accuracy=0.9,
+                                 alpha_realized=alpha,
+                                 alpha_eff=alpha_eff_fn(alpha) if algo == "jtt" else np.nan,
+                                 alpha_eff_weights=alpha_eff_fn(alpha) if algo == "jtt" else alpha,
+                                 xi=0.5, delta=1.0, theorem1_bound=1 - (1 - alpha) / alpha * 0.5))
+    return pd.DataFrame(rows)
+
+
+def paper_like(algo, alpha):
+    erm = 0.0 if alpha < 0.3 else 1.0
+    return erm if algo == "erm" else (0.8 if alpha < 0.3 else 0.2)
+
+
+def verdicts(table):
+    out = claims.evaluate_claims({"fig1b": table}, CFG)
+    return dict(zip(out["claim"], out["verdict"]))
+
+
+def test_paper_like_results_are_reproduced():
+    v = verdicts(_table(paper_like, alpha_eff_fn=lambda a: 0.3 if a < 0.3 else a / 2))
+    assert v["C1"] == v["C2"] == v["C12"] == v["C13"] == claims.REPRODUCED
+    assert v["C3"] == claims.NOT_RUN
+
+
+def test_no_dro_advantage_is_not_reproduced():
+    v = verdicts(_table(lambda algo, alpha: 0.0 if alpha < 0.3 else 1.0))
+    assert v["C1"] == claims.NOT_REPRODUCED and v["C2"] == claims.NOT_REPRODUCED
+    assert v["C12"] == claims.NOT_REPRODUCED  # alpha_eff = alpha everywhere
+
+
+def test_success_below_theorem1_bound_is_flagged():
+    table = _table(paper_like)
+    low = (table["algorithm"] == "erm") & (table["alpha"] == 0.5)
+    table.loc[low, "success_all"] = 0.3  # Theorem 1 gives 0.5 at alpha = 0.5
+    v = verdicts(table)
+    assert v["C13"] == claims.NOT_REPRODUCED
+
+
+def test_missing_panel_is_not_run():
+    out = claims.evaluate_claims({}, CFG)
+    assert set(out["verdict"]) == {claims.NOT_RUN}
+    assert list(out.columns) == ["claim", "figure", "statement", "measured", "verdict"]
+
+
+def test_crossing_point():
+    table = _table(paper_like)
+    assert claims._crossing(table, "jtt") == pytest.approx(0.4)

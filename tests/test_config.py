@@ -1,0 +1,65 @@
+import copy
+
+import pytest
+
+from collective_action import config as cfgmod
+from collective_action.plan import Plan, fmt_alpha
+
+from conftest import SCHEMA
+
+
+def _plan(cfg):
+    return Plan(cfg, schema_path=str(SCHEMA))
+
+
+def test_repository_config_is_valid(repo_config):
+    plan = _plan(repo_config)
+    targets = plan.default_targets()
+    assert "figures/fig1b.pdf" in targets and "results/claims.csv" in targets
+
+
+@pytest.mark.parametrize(
+    "mutate, key",
+    [
+        (lambda c: c.update(colour="red"), "colour"),
+        (lambda c: c["training"].update(lrr=0.1), "training.lrr"),
+        (lambda c: c["panels"]["fig1b"].update(dataset="nope"), "panels.fig1b.dataset"),
+        (lambda c: c["panels"]["fig1b"].update(algorithms=["erm", "svm"]), "panels.fig1b.algorithms[1]"),
+        (lambda c: c["panels"]["fig1b"].update(alphas=[0.1, 1.0]), "panels.fig1b.alphas[1]"),
+        (lambda c: c["panels"]["fig1b"].update(alphas=[-0.1]), "panels.fig1b.alphas[0]"),
+        (lambda c: c.update(seeds=-3), "seeds"),
+        (lambda c: c["datasets"]["2d"].update(model="resnet"), "datasets.2d.model"),
+        (lambda c: c["algorithms"].update(svm={}), "algorithms.svm"),
+    ],
+)
+def test_bad_config_names_the_key(repo_config, mutate, key):
+    cfg = copy.deepcopy(repo_config)
+    mutate(cfg)
+    with pytest.raises(cfgmod.ConfigError) as err:
+        _plan(cfg)
+    assert str(err.value).startswith(f"config key '{key}'")
+
+
+def test_train_params_change_only_for_the_changed_algorithm(repo_config):
+    base = _plan(repo_config)
+    cfg = copy.deepcopy(repo_config)
+    cfg["algorithms"]["jtt"]["upweight"] = 7
+    changed = _plan(cfg)
+    assert base.train_params("2d", "jtt", "0.1", "0.0") != changed.train_params("2d", "jtt", "0.1", "0.0")
+    for algo in ("erm", "lff"):
+        assert base.train_params("2d", algo, "0.1", "0.0") == changed.train_params("2d", algo, "0.1", "0.0")
+
+
+def test_dataset_overrides_merge_over_defaults(repo_config):
+    cfg = copy.deepcopy(repo_config)
+    cfg["datasets"]["2d"]["training"] = {"epochs": 3}
+    cfg["datasets"]["2d"]["algorithms"] = {"jtt": {"upweight": 5}}
+    params = _plan(cfg).train_params("2d", "jtt", "0.1", "0.0")
+    assert params["training"]["epochs"] == 3 and params["training"]["lr"] == repo_config["training"]["lr"]
+    assert params["hyperparameters"] == {**repo_config["algorithms"]["jtt"], "upweight": 5}
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.1, 0.001, 1e-5, 0.35, 0.123456789])
+def test_alpha_paths_round_trip(alpha):
+    assert float(fmt_alpha(alpha)) == alpha
+    assert fmt_alpha(float(fmt_alpha(alpha))) == fmt_alpha(alpha)

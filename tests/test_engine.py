@@ -1,0 +1,125 @@
+"""The vectorised engine against plain one-model-at-a-time training."""
+import numpy as np
+import pytest
+import torch
+
+from collective_action import collective, reference, rng
+from collective_action.algorithms import erm, jtt, lff
+from collective_action.engine import Evaluator, FitContext, Split
+from collective_action.models import MLPBank, mlp_sizes
+from collective_action.optim import Adam
+from collective_action.signals import make_signal
+
+SIGNAL = make_signal({"kind": "reflect_x2_negative", "target_label": 1})
+
+
+def _data(n=240, seed=0):
+    r = np.random.default_rng(seed)
+    x = r.uniform(-1, 1, size=(n, 2))
+    return x, (x[:, 0] > 0).astype(np.int64)
+
+
+def _overlays(x, seeds, alpha):
+    out = []
+    for s in seeds:
+        idx = collective.select_members(len(x), alpha, np.random.default_rng(100 + s))
+        out.append((idx, SIGNAL.apply(x[idx])))
+    return out
+
+
+def _context(x, y, overlays, seeds, dtype=torch.float64, epochs=3, hp=None, hidden=(8, 4)):
+    xt = torch.from_numpy(x).to(dtype)
+    return FitContext(
+        train=Split.from_overlays(x, y, overlays, SIGNAL.target_label, "cpu", dtype),
+        evaluator=Evaluator(per_run={}, shared={"test": xt}, batch_size=64),
+        model_spec={"kind": "mlp", "hidden": list(hidden)}, input_shape=[2], n_classes=2, seeds=seeds,
+        base_seed=0, epochs=epochs, batch_size=32, lr=1e-2, weight_decay=0.0, hp=hp or {},
+        device=torch.device("cpu"), dtype=dtype)
+
+
+def test_split_views_are_the_poisoned_datasets():
+    x, y = _data()
+    overlays = _overlays(x, [0, 1], 0.2)
+    split = Split.from_overlays(x, y, overlays, 1, "cpu")
+    idx = torch.arange(len(y)).expand(2, -1)
+    xb, yb = split.batch(idx)
+    for m, (index, x_col) in enumerate(overlays):
+        xp, yp, member = collective.overlay(x, y, index, x_col, 1)
+        assert np.array_equal(xb[m].numpy(), xp) and np.array_equal(yb[m].numpy(), yp)
+        assert np.array_equal(split.member[m].numpy(), member)
+
+
+def test_vectorised_erm_equals_per_model_loop():
+    """Each run of a vectorised cell ends with the parameters a plain nn.Sequential + DataLoader + torch.optim.Adam
+    loop reaches on the same poisoned data, initialisation and batch order."""
+    x, y = _data()
+    seeds = [0, 1, 2]
+    overlays = _overlays(x, seeds, 0.2)
+    ctx = _context(x, y, overlays, seeds)
+    bank = erm.fit(ctx).bank
+    sizes = mlp_sizes(2, [8, 4], 2)
+    for m, seed in enumerate(seeds):
+        xp, yp, _ = collective.overlay(x, y, *overlays[m], 1)
+        gen = rng.torch_generators(0, [seed], "model")[0]
+        ref = reference.train_erm_one(torch.from_numpy(xp), torch.from_numpy(yp), sizes, gen, epochs=3,
+                                      batch_size=32, lr=1e-2, dtype=torch.float64)
+        linears = [layer for layer in ref if isinstance(layer, torch.nn.Linear)]
+        for i, lin in enumerate(linears):
+            assert torch.allclose(bank.weights[i][m], lin.weight.T, atol=1e-10, rtol=0)
+            assert torch.allclose(bank.biases[i][m, 0], lin.bias, atol=1e-10, rtol=0)
+
+
+@pytest.mark.parametrize("algo, hp", [(erm, {}), (jtt, {"identification_epochs": 1, "upweight": 5.0}),
+                                      (lff, {"q": 0.7, "ema": 0.7})])
+def test_a_run_does_not_depend_on_the_runs_beside_it(algo, hp):
+    x, y = _data()
+    seeds = [0, 1, 2]
+    overlays = _overlays(x, seeds, 0.1)
+    together = algo.fit(_context(x, y, overlays, seeds, dtype=torch.float32, epochs=2, hp=hp))
+    for m, seed in enumerate(seeds):
+        alone = algo.fit(_context(x, y, [overlays[m]], [seed], dtype=torch.float32, epochs=2, hp=hp))
+        for w_all, w_one in zip(together.bank.weights, alone.bank.weights):
+            assert torch.allclose(w_all[m], w_one[0], atol=1e-6)
+        for key, value in alone.diagnostics.items():
+            assert np.allclose(together.diagnostics[key][m], value[0], equal_nan=True)
+
+
+def test_adam_matches_torch_adam():
+    torch.manual_seed(0)
+    p1 = torch.nn.Parameter(torch.randn(5, 3, dtype=torch.float64))
+    p2 = torch.nn.Parameter(p1.detach().clone())
+    ours, theirs = Adam([p1], lr=1e-2, weight_decay=0.01), torch.optim.Adam([p2], lr=1e-2, weight_decay=0.01)
+    for step in range(20):
+        target = torch.randn(5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(step))
+        for p, opt in ((p1, ours), (p2, theirs)):
+            opt.zero_grad()
+            ((p - target) ** 2).sum().backward()
+            opt.step()
+    assert torch.allclose(p1, p2, atol=1e-12, rtol=0)
+
+
+def test_bank_initialisation_matches_nn_linear_bounds():
+    gens = rng.torch_generators(0, [0, 1], "model")
+    bank = MLPBank([2, 64, 32, 2], gens)
+    assert bank.weights[0].shape == (2, 2, 64) and bank.biases[0].shape == (2, 1, 64)
+    assert bank.weights[1].abs().max() <= 1 / np.sqrt(64)
+    assert not torch.equal(bank.weights[0][0], bank.weights[0][1])
+
+
+def test_jtt_records_effective_size_both_ways():
+    x, y = _data(400)
+    seeds = [0, 1]
+    result = jtt.fit(_context(x, y, _overlays(x, seeds, 0.2), seeds, epochs=2,
+                             hp={"identification_epochs": 1, "upweight": 20.0}))
+    d = result.diagnostics
+    assert np.allclose(d["alpha_eff"], d["alpha_eff_weights"], rtol=1e-12)
+    assert np.allclose(d["alpha_realized"], 0.2)
+    assert d["error_set"].shape == (2, 400)
+
+
+def test_evaluator_keeps_one_prediction_per_epoch():
+    x, y = _data()
+    ctx = _context(x, y, _overlays(x, [0, 1], 0.1), [0, 1], epochs=4)
+    erm.fit(ctx)
+    pred = ctx.evaluator.predictions()["test"]
+    assert pred.shape == (4, 2, len(y)) and pred.dtype == np.uint8

@@ -1,0 +1,24 @@
+rule prepare_synthetic:
+    """Draw a synthetic dataset (train/val/test) from its generator."""
+    output:
+        PLAN.data_path("{dataset}"),
+    params:
+        spec=lambda wc: PLAN.prepare_params(wc.dataset),
+    log:
+        "logs/prepare/{dataset}.log",
+    script:
+        STEP_SCRIPT
+
+
+rule poison:
+    """Plant the collective's signal in round(alpha n) training and round(alpha_val n) validation points, per seed."""
+    input:
+        data=PLAN.data_path("{dataset}"),
+    output:
+        PLAN.poisoned_path("{dataset}", "{alpha}", "{alpha_val}"),
+    params:
+        spec=lambda wc: PLAN.poison_params(wc.dataset, wc.alpha, wc.alpha_val),
+    log:
+        "logs/poison/{dataset}/a{alpha}_v{alpha_val}.log",
+    script:
+        STEP_SCRIPT
