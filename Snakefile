@@ -8,6 +8,8 @@ from collective_action.plan import Plan, WILDCARDS
 
 configfile: "config.yaml"
 
+report: "workflow/report/workflow.rst"
+
 # Validates the whole config against workflow/schemas/config.schema.yaml (and the
 # cross-references) before any job runs; a bad key is one error that names it.
 PLAN = Plan(config, schema_path=workflow.source_path("workflow/schemas/config.schema.yaml"))

@@ -23,9 +23,18 @@ def tiny_config(base: dict) -> dict:
     cfg = copy.deepcopy(base)
     cfg["seeds"] = 2
     cfg["training"]["epochs"] = 3
-    cfg["datasets"]["2d"].update(n_train=300, n_val=100, n_test=300)
+    for spec in cfg["datasets"].values():
+        spec.update(n_train=300, n_val=100, n_test=300)
+        spec.pop("training", None)
+        if "ks" in spec:
+            spec["ks"] = [2, 4]
     cfg["algorithms"]["jtt"]["identification_epochs"] = 1
-    cfg["panels"]["fig1b"]["alphas"] = [0.05, 0.4]
+    for name, panel in cfg["panels"].items():
+        panel["alphas"] = {"fig8": [0.0], "fig4_2d": [0.001, 0.1]}.get(name, [0.05, 0.4])
+        if len(panel["alpha_vals"]) > 1:
+            panel["alpha_vals"] = [0.0, 1.0]
+        if panel.get("per_epoch_alphas"):
+            panel["per_epoch_alphas"] = [0.4]
     return cfg
 
 

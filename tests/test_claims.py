@@ -62,3 +62,55 @@ def test_missing_panel_is_not_run():
 def test_crossing_point():
     table = _table(paper_like)
     assert claims._crossing(table, "jtt") == pytest.approx(0.4)
+
+
+def _k_table(success_of_k, seeds=6, alphas=(0.0, 0.05, 0.1, 0.2), noise=0.02):
+    r = np.random.default_rng(1)
+    rows = []
+    for k in (2, 4, 6, 8):
+        for alpha in alphas:
+            for seed in range(seeds):
+                s = float(np.clip(success_of_k(k) + r.normal(0, noise), 0, 1))
+                rows.append(dict(panel="p", dataset=f"lms_k{k}", algorithm="erm", alpha=alpha, alpha_val=0.0, seed=seed,
+                                 stopping="last", success=s, agreement_x1=s, k=k, ceiling=0.5))
+    return pd.DataFrame(rows)
+
+
+def test_trend_over_k_reproduced_when_rising():
+    text, ok = claims.trend_over_k(_k_table(lambda k: k / 10), "success", [0.05, 0.1], 0.95)
+    assert ok and "k=8 minus k=2" in text
+
+
+def test_trend_over_k_not_reproduced_with_a_drop():
+    text, ok = claims.trend_over_k(_k_table(lambda k: {2: 0.0, 4: 0.5, 6: 0.3, 8: 0.3}[k]), "success", [0.05, 0.1], 0.95)
+    assert not ok and "4->6" in text
+
+
+def test_simplicity_claims_read_their_panels():
+    rising = _k_table(lambda k: k / 10)
+    out = claims.evaluate_claims({"fig5b": rising, "fig7b": rising, "fig8": rising}, CFG)
+    v = dict(zip(out["claim"], out["verdict"]))
+    assert v["C8"] == v["C10"] == v["C11"] == claims.REPRODUCED
+
+
+def test_prop33_columns_pair_each_run_with_erm():
+    from collective_action.tables import add_prop33
+
+    t = pd.DataFrame([
+        dict(dataset="d", algorithm="erm", alpha=0.1, alpha_val=0.5, seed=0, stopping="last", success=0.2,
+             val_accuracy=0.7, alpha_realized=0.1, alpha_val_realized=0.5),
+        dict(dataset="d", algorithm="cvar_dro", alpha=0.1, alpha_val=0.5, seed=0, stopping="last", success=0.6,
+             val_accuracy=0.9, alpha_realized=0.1, alpha_val_realized=0.5),
+    ])
+    out = add_prop33(t)
+    cvar = out[out.algorithm == "cvar_dro"].iloc[0]
+    assert cvar.prop33_lhs == pytest.approx(0.4) and cvar.prop33_rhs == pytest.approx(0.2 / 0.4)
+    assert np.isnan(out[out.algorithm == "erm"].iloc[0].prop33_rhs)
+
+
+def test_oscillation_measures_epoch_to_epoch_change():
+    rows = []
+    for algo, values in (("cvar_dro", [0, 1, 0, 1, 0, 1, 0, 1]), ("erm", [0, 0.1, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2])):
+        rows += [dict(algorithm=algo, alpha=0.3, seed=0, epoch=e + 1, success=v) for e, v in enumerate(values)]
+    osc = claims.oscillation(pd.DataFrame(rows)).set_index("algorithm")
+    assert osc.loc["cvar_dro", "mean_abs_change"] == 1.0 and osc.loc["erm", "mean_abs_change"] == 0.0

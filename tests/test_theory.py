@@ -54,3 +54,18 @@ def test_jtt_effective_size_direction():
 def test_no_collective_gives_zero_effective_size():
     d = theory.jtt_effective_size(np.ones((1, 5), bool), np.zeros((1, 5), bool), lam=5)
     assert d["alpha_eff"][0] == 0 and np.isnan(d["p_error_given_collective"][0])
+
+
+def test_theorem2_example_of_appendix_b4():
+    ex = theory.TheoremTwoExample()
+    assert ex.theorem1() == pytest.approx(0.1)
+    for n in (10, 18, 90, 900):
+        assert ex.omega(n) == 0.0
+        assert ex.theorem2(n) == pytest.approx(1 - 9 / n)
+    assert ex.theorem2(900) > 0.98 > ex.theorem1()
+    # with too few values of x2 the surrogate's Bayes classifier no longer follows the collective: omega > 0
+    assert ex.omega(5) > 0
+
+
+def test_theorem2_reduces_to_theorem1_with_q0_equal_p0():
+    assert theory.theorem2_bound(0.4, 0.0, 0.5, 1.0) == pytest.approx(theory.theorem1_bound(0.4, 1.0, 0.5))

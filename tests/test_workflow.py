@@ -16,7 +16,8 @@ import yaml
 
 from collective_action import store
 
-TARGETS = ["figures/fig1a.pdf", "figures/fig1b.pdf", "figures/alpha_eff.pdf", "results/claims.csv"]
+TARGETS = ["figures/fig1a.pdf", "figures/fig1b.pdf", "figures/alpha_eff.pdf", "results/claims.csv",
+           "figures/fig5.pdf", "figures/fig7.pdf", "figures/fig8.pdf"]
 
 
 def snakemake(workdir, *args, check=True):
@@ -68,7 +69,7 @@ def test_build_produces_table_figures_and_claims(built):
     assert set(claims.verdict) <= {"reproduced", "not reproduced", "not run"}
     # every artifact behind the figure carries provenance
     prov = store.read_sidecar(built / "figures/fig1b.pdf")
-    assert prov["inputs"]["table"]["sha256"] == store.sha256_file(built / "results/tables/fig1b.csv")
+    assert prov["inputs"]["table_fig1b"]["sha256"] == store.sha256_file(built / "results/tables/fig1b.csv")
     run = store.read_h5(built / "results/runs/2d/jtt/a0.05_v0.0.h5")
     assert run.provenance["config"]["hyperparameters"]["upweight"] == 20
     assert run.provenance["seeds"] == [0, 1] and run.provenance["code_version"] == store.code_version()
@@ -98,14 +99,26 @@ def test_figure_style_reruns_only_that_figure(built):
         edit_config(built, lambda c: c["figures"]["fig1b"].pop("marker_size"))
 
 
-def test_same_seed_same_numbers(built, tmp_path):
-    """Rebuilding everything from scratch gives byte-identical h5 artifacts and tables."""
-    before = {p.relative_to(built): store.sha256_file(p) for p in built.rglob("*")
-              if p.suffix in (".h5", ".csv", ".pdf")}
-    snakemake(built, "--forceall", *TARGETS)
-    after = {p.relative_to(built): store.sha256_file(p) for p in built.rglob("*")
-             if p.suffix in (".h5", ".csv", ".pdf")}
-    assert before == after
+def test_k_list_change_reruns_only_what_depends_on_it(built):
+    edit_config(built, lambda c: c["datasets"]["lms"].update(ks=[2, 4, 6]))
+    try:
+        jobs = planned_jobs(built, *TARGETS)
+    finally:
+        edit_config(built, lambda c: c["datasets"]["lms"].update(ks=[2, 4]))
+    # only the new member lms_k6: its data, its cells (fig5b's two alphas and fig8's alpha 0), the two LMS tables,
+    # the claims, and the targeted figures that show it: fig8 and fig5 (its table panel, and its k=6 data panel, which
+    # now has its own dataset); fig1 and fig7 stay
+    assert jobs == {"prepare": 1, "poison": 3, "train": 3, "evaluate": 3, "table": 2, "claims": 1, "figure": 2}
+    assert planned_jobs(built, *TARGETS) == {}
+
+
+def test_same_seed_same_numbers(built):
+    """Rebuilding fig1b's chain from scratch gives byte-identical h5 artifacts, tables and PDFs."""
+    chain = [p for p in built.rglob("*") if p.suffix in (".h5", ".csv", ".pdf") and
+             ("/2d" in str(p) or p.name in ("2d.h5", "fig1b.csv", "fig1b.pdf"))]
+    before = {p: store.sha256_file(p) for p in chain}
+    snakemake(built, "--forceall", "figures/fig1b.pdf")
+    assert {p: store.sha256_file(p) for p in chain} == before
 
 
 def test_bad_config_fails_before_any_job(workflow_dir):
@@ -128,3 +141,120 @@ def test_corrupt_input_is_named_and_leaves_no_output(workflow_dir):
     assert "results/data/2d.h5: corrupt or truncated h5 file" in log
     assert not (workflow_dir / target).exists()
     assert not list((workflow_dir / "results/poisoned/2d").glob(".*tmp"))
+
+
+def test_stopping_rule_change_retrains_nothing(built):
+    edit_config(built, lambda c: c["panels"]["fig4_2d"].update(stopping=["last", "max_val_accuracy"]))
+    try:
+        jobs = planned_jobs(built, *TARGETS, "figures/fig4_2d.pdf")
+    finally:
+        edit_config(built, lambda c: c["panels"]["fig4_2d"].update(stopping=["max_val_accuracy", "last"]))
+    assert "train" not in jobs and "evaluate" not in jobs
+    assert jobs == {"table": 1, "claims": 1, "figure": 1}
+
+
+# ----------------------------------------------------------------------------- audit
+def audit(workdir, *targets):
+    from collective_action import cli
+
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        status = cli.main(["audit", *targets, "--directory", str(workdir)])
+    return status, buf.getvalue()
+
+
+@pytest.fixture
+def audited_copy(built, tmp_path):
+    """A copy of the built workflow to tamper with."""
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy, symlinks=True)
+    return copy
+
+
+def test_clean_build_audits_clean(built, monkeypatch):
+    monkeypatch.chdir(built)
+    status, out = audit(built, "figures/fig1b.pdf")
+    assert status == 0, out
+    assert "0 finding(s)" in out and "results/data/2d.h5" in out and "results/runs/2d/jtt/a0.05_v0.0.h5" in out
+
+
+def test_audit_finds_a_tampered_h5_artifact(audited_copy, monkeypatch):
+    import h5py
+
+    monkeypatch.chdir(audited_copy)
+    with h5py.File("results/metrics/2d/erm/a0.4_v0.0.h5", "r+") as f:
+        f["epoch/test_success"][0, 0] = 0.5
+    status, out = audit(audited_copy, "figures/fig1b.pdf")
+    assert status == 1
+    assert re.search(r"results/metrics/2d/erm/a0.4_v0.0.h5: checksum: .*payload checksum mismatch", out)
+    # the table that read it still has the old checksum recorded for it
+    assert re.search(r"results/tables/fig1b.csv: inputs: results/metrics/2d/erm/a0.4_v0.0.h5 changed", out)
+
+
+def test_audit_finds_an_edited_table(audited_copy, monkeypatch):
+    monkeypatch.chdir(audited_copy)
+    table = audited_copy / "results/tables/fig1b.csv"
+    table.write_text(table.read_text().replace("erm", "ERM", 1))
+    status, out = audit(audited_copy, "figures/fig1b.pdf")
+    assert status == 1 and "results/tables/fig1b.csv: checksum: sha256" in out
+    assert "figures/fig1b.pdf: inputs: results/tables/fig1b.csv changed" in out
+
+
+def test_audit_finds_a_changed_config_value(audited_copy, monkeypatch):
+    monkeypatch.chdir(audited_copy)
+    edit_config(audited_copy, lambda c: c["algorithms"]["jtt"].update(upweight=7))
+    status, out = audit(audited_copy, "figures/fig1b.pdf")
+    assert status == 1
+    assert re.search(r"results/runs/2d/jtt/a0.05_v0.0.h5: config: stale: hyperparameters.upweight: recorded 20", out)
+    assert "results/runs/2d/erm/a0.05_v0.0.h5: config" not in out  # ERM's slice did not change
+
+
+def test_audit_finds_a_deleted_input(audited_copy, monkeypatch):
+    monkeypatch.chdir(audited_copy)
+    (audited_copy / "results/poisoned/2d/a0.05_v0.0.h5").unlink()
+    status, out = audit(audited_copy, "figures/fig1b.pdf")
+    assert status == 1
+    assert "results/runs/2d/erm/a0.05_v0.0.h5: inputs: results/poisoned/2d/a0.05_v0.0.h5 missing" in out
+    assert "results/poisoned/2d/a0.05_v0.0.h5: exists: missing" in out
+
+
+def test_audit_is_a_snakemake_target(built):
+    proc = snakemake(built, "audit", check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "finding(s)" in (built / "logs/audit.log").read_text() + proc.stdout + proc.stderr
+
+
+# ----------------------------------------------------------------------------- faults
+def test_killed_training_restarts_and_completes(workflow_dir):
+    import os
+    import signal
+    import time
+
+    edit_config(workflow_dir, lambda c: c["training"].update(epochs=2000))
+    target = "results/runs/2d/lff/a0.05_v0.0.h5"
+    log = workflow_dir / "logs/train/2d/lff/a0.05_v0.0.log"
+    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", target], cwd=workflow_dir,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not (log.exists() and "rule train:" in log.read_text()):
+            time.sleep(0.2)
+        assert log.exists(), "training never started"
+        time.sleep(2)  # well inside the 2000 epochs
+        assert proc.poll() is None, "training finished before it could be killed"
+        os.killpg(proc.pid, signal.SIGKILL)  # snakemake and the training process, mid-training
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    out = workflow_dir / target
+    assert not out.exists(), "a killed job left its output"
+    edit_config(workflow_dir, lambda c: c["training"].update(epochs=3))
+    snakemake(workflow_dir, "--rerun-incomplete", target)
+    run = store.read_h5(out)  # complete and verified
+    assert run["pred/test"].shape[0] == 3
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")], "temporary files left behind"

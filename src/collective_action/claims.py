@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import store
-from .stats import t_interval
+from .stats import t_interval, welch_interval
 
 REPRODUCED, NOT_REPRODUCED, NOT_RUN = "reproduced", "not reproduced", "not run"
 
@@ -76,16 +76,16 @@ def _crossing(table: pd.DataFrame, algo: str, baseline: str = "erm", value: str 
     return None
 
 
-def _alphas(table: pd.DataFrame, cfg: Mapping, small: bool) -> list[float]:
+def _alphas(table: pd.DataFrame, cfg: Mapping, small: bool, prefix: str = "") -> list[float]:
     alphas = sorted(table["alpha"].unique())
     if small:
-        return [a for a in alphas if 0 < a <= cfg["small_alpha_max"]]
-    return [a for a in alphas if a >= cfg["large_alpha_min"]]
+        return [a for a in alphas if 0 < a <= cfg[f"{prefix}small_alpha_max"]]
+    return [a for a in alphas if a >= cfg[f"{prefix}large_alpha_min"]]
 
 
-def _dro_vs_erm(tables, cfg, small: bool) -> tuple[str, str]:
-    table = tables["fig1b"]
-    alphas = _alphas(table, cfg, small)
+def _dro_vs_erm(tables, cfg, small: bool, panel: str = "fig1b", prefix: str = "", paper_crossing: str = "0.2"):
+    table = tables[panel]
+    alphas = _alphas(table, cfg, small, prefix)
     if not alphas:
         return ("no alpha in the range", NOT_RUN)
     results, ok = [], True
@@ -94,11 +94,21 @@ def _dro_vs_erm(tables, cfg, small: bool) -> tuple[str, str]:
         results.append(f"{algo.upper()}-ERM {_fmt_ci(ci)}")
         ok &= bool(ci[1] > 0) if small else bool(ci[2] < 0)
     crossings = ", ".join(f"{a.upper()} {_crossing(table, a)}" for a in ("jtt", "lff"))
-    rng = f"alpha<={cfg['small_alpha_max']:g}" if small else f"alpha>={cfg['large_alpha_min']:g}"
+    rng = f"alpha<={cfg[prefix + 'small_alpha_max']:g}" if small else f"alpha>={cfg[prefix + 'large_alpha_min']:g}"
     measured = (f"{rng}, paired success difference over seeds (mean [{cfg['confidence']:.0%} CI]): "
                 f"{'; '.join(results)}. Mean success ERM/JTT/LfF by alpha: {_means_by_alpha(table, ['erm', 'jtt', 'lff'], alphas)}. "
-                f"Alpha from which the mean stays at or below ERM's: {crossings} (paper: about 0.2)")
+                f"Alpha from which the mean stays at or below ERM's: {crossings} (paper: about {paper_crossing})")
     return measured, REPRODUCED if ok else NOT_REPRODUCED
+
+
+def check_c3(tables, cfg):
+    """CIFAR-10: both halves of the claim (above ERM at small alpha, below at large)."""
+    small = _dro_vs_erm(tables, cfg, True, "fig1c", "cifar_", "0.1")
+    large = _dro_vs_erm(tables, cfg, False, "fig1c", "cifar_", "0.1")
+    verdicts = {small[1], large[1]}
+    verdict = NOT_RUN if NOT_RUN in verdicts else (REPRODUCED if verdicts == {REPRODUCED} else NOT_REPRODUCED)
+    source = tables["fig1c"]["data_source"].iloc[0]
+    return f"[{source}] small alpha: {small[0]} || large alpha: {large[0]}", verdict
 
 
 def check_c1(tables, cfg):
@@ -152,22 +162,200 @@ def check_c13(tables, cfg):
     return measured, REPRODUCED if ok else NOT_REPRODUCED
 
 
+def trend_over_k(table: pd.DataFrame, value: str, alphas: Sequence[float], confidence: float, by: str = "k",
+                 direction: int = 1) -> tuple[str, bool]:
+    """Does ``value`` rise (direction 1) or fall (-1) with ``by``? Per value of ``by``, the
+    per-seed mean of ``value`` over ``alphas``.
+
+    Rises = the largest ``by`` is significantly above the smallest (Welch interval above 0)
+    and no step from one value to the next is a significant move the other way."""
+    t = _first_rule(table)
+    t = t[t["alpha"].isin(list(alphas))]
+    per_seed = {k: g.groupby("seed")[value].mean().values for k, g in t.groupby(by)}
+    ks = sorted(per_seed)
+    if len(ks) < 2:
+        return (f"fewer than two values of {by}", False)
+    means = ", ".join(f"{by}={k:g}: {t_interval(per_seed[k], confidence)[0]:.3f}" for k in ks)
+    end = welch_interval(per_seed[ks[-1]], per_seed[ks[0]], confidence)
+    if direction < 0:
+        end = tuple(-v for v in reversed(end))  # smallest minus largest
+    against = [(a, b) for a, b in zip(ks, ks[1:])
+               if (welch_interval(per_seed[b], per_seed[a], confidence)[2] < 0 if direction > 0
+                   else welch_interval(per_seed[b], per_seed[a], confidence)[1] > 0)]
+    first, last = (ks[-1], ks[0]) if direction > 0 else (ks[0], ks[-1])
+    text = (f"mean {value} over alpha in {{{', '.join(f'{a:g}' for a in alphas)}}}: {means}; "
+            f"{by}={first:g} minus {by}={last:g}: {_fmt_ci(end)}; significant "
+            f"{'drops' if direction > 0 else 'rises'} between consecutive {by}: "
+            f"{', '.join(f'{a:g}->{b:g}' for a, b in against) or 'none'}")
+    return text, bool(end[1] > 0 and not against)
+
+
+def _ceilings(table: pd.DataFrame) -> str:
+    c = table.groupby("k")["ceiling"].first()
+    return ", ".join(f"k={k:g}: {v:.2f}" for k, v in c.items())
+
+
+def _baseline(table: pd.DataFrame) -> str:
+    t = _first_rule(table)
+    base = t[t["alpha"] == 0].groupby("k")["success"].mean()
+    return ", ".join(f"k={k:g}: {v:.2f}" for k, v in base.items()) if len(base) else "not run"
+
+
+def check_c8(tables, cfg):
+    table = tables["fig5b"]
+    alphas = [a for a in sorted(table["alpha"].unique()) if a > 0]
+    text, ok = trend_over_k(table, "success", alphas, cfg["confidence"])
+    return (f"{text}. Reachable success (ceiling) by k: {_ceilings(table)}; success at alpha=0: {_baseline(table)}",
+            REPRODUCED if ok else NOT_REPRODUCED)
+
+
+def check_c10(tables, cfg):
+    table = tables["fig7b"]
+    alphas = _alphas(table, cfg, small=True)
+    text, ok = trend_over_k(table, "success", alphas, cfg["confidence"])
+    return (f"{text}. Success at alpha=0 (no collective; the early-stopped model has not learned the strips): "
+            f"{_baseline(table)}", REPRODUCED if ok else NOT_REPRODUCED)
+
+
+def check_c11(tables, cfg):
+    table = tables["fig8"]
+    text, ok = trend_over_k(table, "agreement_x1", sorted(table["alpha"].unique()), cfg["confidence"])
+    return text, REPRODUCED if ok else NOT_REPRODUCED
+
+
+def oscillation(epochs: pd.DataFrame) -> pd.DataFrame:
+    """Per run, the spread of test success over the second half of training: the mean
+    absolute change from one epoch to the next, the standard deviation and the range."""
+    rows = []
+    for (algo, alpha, seed), g in epochs.groupby(["algorithm", "alpha", "seed"]):
+        s = g.sort_values("epoch")["success"].values
+        s = s[len(s) // 2:]
+        rows.append(dict(algorithm=algo, alpha=alpha, seed=seed, mean_abs_change=float(np.abs(np.diff(s)).mean()),
+                         std=float(s.std()), range=float(s.max() - s.min())))
+    return pd.DataFrame(rows)
+
+
+def check_c4(tables, cfg, panel):
+    osc = oscillation(tables[f"{panel}_epochs"])
+    wide = osc.pivot_table(index=["alpha", "seed"], columns="algorithm", values="mean_abs_change")
+    if "cvar_dro" not in wide or "erm" not in wide:
+        return ("needs ERM and CVaR-DRO runs in the per-epoch table", NOT_RUN)
+    ci = t_interval((wide["cvar_dro"] - wide["erm"]).values, cfg["confidence"])
+    summary = osc.groupby("algorithm")[["mean_abs_change", "std", "range"]].mean()
+    parts = [f"{a}: mean |epoch-to-epoch change| {r['mean_abs_change']:.3f}, std {r['std']:.3f}, range {r['range']:.3f}"
+             for a, r in summary.iterrows()]
+    alphas = ", ".join(f"{a:g}" for a in sorted(osc["alpha"].unique()))
+    return (f"test success over the second half of training at alpha={alphas}, mean over seeds: {'; '.join(parts)}. "
+            f"CVaR-DRO minus ERM (paired by seed), mean |change|: {_fmt_ci(ci)}", REPRODUCED if ci[1] > 0 else NOT_REPRODUCED)
+
+
+def check_c5(tables, cfg, panel):
+    t = tables[panel]
+    rows = t[(t["algorithm"] == "cvar_dro") & (t["stopping"] == "max_val_accuracy")]
+    if rows.empty:
+        return ("no CVaR-DRO rows with stopping rule max_val_accuracy", NOT_RUN)
+    if (rows["alpha_val"] > 0).any():
+        return ("the panel's validation set is not collective-free (alpha_val > 0)", NOT_RUN)
+    means = rows.groupby("alpha")["success"].mean()
+    other = t[(t["algorithm"] == "cvar_dro") & (t["stopping"] == "max_val_success")].groupby("alpha")["success"].mean()
+    erm = t[(t["algorithm"] == "erm") & (t["stopping"] == "last")].groupby("alpha")["success"].mean()
+    ok = bool((means <= cfg["near_zero"]).all())
+    measured = (f"CVaR-DRO stopped at max validation accuracy, mean success by alpha: "
+                + ", ".join(f"{a:g}: {v:.2f}" for a, v in means.items())
+                + f" (largest {means.max():.2f} at alpha={means.idxmax():g}; near 0 means <= {cfg['near_zero']:g}). "
+                + "Stopped at max validation success: " + ", ".join(f"{a:g}: {v:.2f}" for a, v in other.items())
+                + ". ERM (last epoch): " + ", ".join(f"{a:g}: {v:.2f}" for a, v in erm.items()))
+    return measured, REPRODUCED if ok else NOT_REPRODUCED
+
+
+def _endpoint_change(t: pd.DataFrame) -> pd.Series:
+    """Per seed: success at the largest alpha_val minus success at the smallest."""
+    lo, hi = t["alpha_val"].min(), t["alpha_val"].max()
+    w = t.pivot_table(index="seed", columns="alpha_val", values="success")
+    return w[hi] - w[lo]
+
+
+def check_c6(tables, cfg, panel):
+    t = _first_rule(tables[panel])
+    if not {"erm", "cvar_dro"} <= set(t["algorithm"]) or t["alpha_val"].nunique() < 2:
+        return ("needs ERM and CVaR-DRO over at least two alpha_val", NOT_RUN)
+    parts, ok = [], True
+    for alpha, g in t.groupby("alpha"):
+        ranges = {a: float(np.ptp(gg.groupby("alpha_val")["success"].mean())) for a, gg in g.groupby("algorithm")}
+        change = {a: _endpoint_change(gg) for a, gg in g.groupby("algorithm")}
+        ci = t_interval((change["cvar_dro"].abs() - change["erm"].abs()).dropna().values, cfg["confidence"])
+        ok &= bool(ci[1] > 0)
+        parts.append(f"alpha={alpha:g}: range of mean success over alpha_val ERM {ranges['erm']:.2f}, CVaR-DRO "
+                     f"{ranges['cvar_dro']:.2f}; |change from alpha_val={g['alpha_val'].min():g} to "
+                     f"{g['alpha_val'].max():g}|, CVaR-DRO minus ERM (paired by seed) {_fmt_ci(ci)}")
+    return f"stopping: {t['stopping'].iloc[0]}. " + "; ".join(parts), REPRODUCED if ok else NOT_REPRODUCED
+
+
+def check_c7(tables, cfg, panel):
+    t = _first_rule(tables[panel])
+    erm = t[t["algorithm"] == "erm"]
+    have = set(np.round(erm["alpha"].unique(), 9))
+    if not {0.1, 0.001} <= have:
+        return ("needs ERM at alpha = 0.1 and 0.001", NOT_RUN)
+    means = erm.groupby(["alpha", "alpha_val"])["success"].mean()
+    big, small = means.loc[0.1], means.loc[0.001]
+    ok = bool((big >= cfg["near_full"]).all() and (small <= 0.4).all())
+    measured = (f"ERM ({t['stopping'].iloc[0]}), mean success by alpha_val at alpha=0.1: "
+                + ", ".join(f"{a:g}: {v:.2f}" for a, v in big.items())
+                + f" (near-full means >= {cfg['near_full']:g}); at alpha=0.001: "
+                + ", ".join(f"{a:g}: {v:.2f}" for a, v in small.items()) + " (paper: at most 0.4)")
+    return measured, REPRODUCED if ok else NOT_REPRODUCED
+
+
+def check_c9(tables, cfg):
+    parts, ok = [], True
+    for panel, name in (("fig6b", "automobile signal"), ("fig6c", "truck signal")):
+        table = tables[panel]
+        alphas = sorted(a for a in table["alpha"].unique() if a > 0)
+        text, falls = trend_over_k(table, "success", alphas, cfg["confidence"], by="c", direction=-1)
+        ok &= falls
+        parts.append(f"{name}: {text}")
+    return f"[{tables['fig6b']['data_source'].iloc[0]}] " + " || ".join(parts), REPRODUCED if ok else NOT_REPRODUCED
+
+
+def _on(check, panel):
+    """A check bound to one panel (the same claim is checked on 2D and on image data)."""
+    return lambda tables, cfg: check(tables, cfg, panel)
+
+
 CLAIMS: tuple[Claim, ...] = (
     Claim("C1", "fig1b", "On the 2D data, a small collective is more successful against JTT and LfF than against ERM.",
           ("fig1b",), check_c1),
     Claim("C2", "fig1b", "On the 2D data, a large collective is less successful against JTT and LfF than against ERM.",
           ("fig1b",), check_c2),
-    Claim("C3", "fig1c", "On CIFAR-10, JTT and LfF give higher success than ERM at small alpha and lower at large alpha (crossing about 0.1).",
-          ("fig1c",)),
-    Claim("C4", "fig3a", "CVaR-DRO's per-epoch success oscillates strongly (more than ERM's).", ("fig3",)),
-    Claim("C5", "fig3b", "Stopped at maximum accuracy on a collective-free validation set, CVaR-DRO's success is near 0.", ("fig3",)),
-    Claim("C6", "fig4", "CVaR-DRO's success depends strongly on alpha_val, ERM's barely.", ("fig4",)),
-    Claim("C7", "fig4", "ERM at alpha=0.1 reaches near-full success; at alpha=0.001 it stays at or below 0.4 even with alpha_val=1.",
-          ("fig4",)),
-    Claim("C8", "fig5b", "On LMS-k, success rises with k (k=8 above k=2 at a fixed alpha).", ("fig5b",)),
-    Claim("C9", "fig6", "On MNIST-CIFAR, success falls as the MNIST-label correlation c rises.", ("fig6b", "fig6c")),
-    Claim("C10", "fig7b", "On k-strips, more strips give higher success at small alpha.", ("fig7b",)),
-    Claim("C11", "fig8", "Agreement of trained models with the x1-only rule rises with k (simplicity bias).", ("fig5b",)),
+    Claim("C3", "fig1c", "On CIFAR-10, JTT and LfF give higher success than ERM at small alpha and lower at large alpha "
+                         "(crossing about 0.1).", ("fig1c",), check_c3),
+    Claim("C4", "fig3_2d", "CVaR-DRO's per-epoch success oscillates strongly (more than ERM's); 2D data.",
+          ("fig3_2d_epochs",), _on(check_c4, "fig3_2d")),
+    Claim("C5", "fig3_2d", "Stopped at maximum accuracy on a collective-free validation set, CVaR-DRO's success is "
+                           "near 0; 2D data.", ("fig3_2d",), _on(check_c5, "fig3_2d")),
+    Claim("C6", "fig4_2d", "CVaR-DRO's success depends strongly on alpha_val, ERM's barely; 2D data.", ("fig4_2d",),
+          _on(check_c6, "fig4_2d")),
+    Claim("C7", "fig4_2d", "ERM at alpha=0.1 reaches near-full success; at alpha=0.001 it stays at or below 0.4 even "
+                           "with alpha_val=1; 2D data.", ("fig4_2d",), _on(check_c7, "fig4_2d")),
+    Claim("C8", "fig5b", "On LMS-k, success rises with k (k=8 above k=2 at a fixed alpha).", ("fig5b",), check_c8),
+    Claim("C4", "fig3", "CVaR-DRO's per-epoch success oscillates strongly (more than ERM's); Waterbirds.",
+          ("fig3_epochs",), _on(check_c4, "fig3")),
+    Claim("C5", "fig3", "Stopped at maximum accuracy on a collective-free validation set, CVaR-DRO's success is near 0; "
+                        "Waterbirds.", ("fig3",), _on(check_c5, "fig3")),
+    Claim("C6", "fig4", "CVaR-DRO's success depends strongly on alpha_val, ERM's barely; CIFAR-10.", ("fig4_cifar",),
+          _on(check_c6, "fig4_cifar")),
+    Claim("C6", "fig4", "CVaR-DRO's success depends strongly on alpha_val, ERM's barely; Waterbirds.", ("fig4_waterbirds",),
+          _on(check_c6, "fig4_waterbirds")),
+    Claim("C7", "fig4", "ERM at alpha=0.1 reaches near-full success; at alpha=0.001 it stays at or below 0.4 even with "
+                        "alpha_val=1; CIFAR-10.", ("fig4_cifar",), _on(check_c7, "fig4_cifar")),
+    Claim("C7", "fig4", "ERM at alpha=0.1 reaches near-full success; at alpha=0.001 it stays at or below 0.4 even with "
+                        "alpha_val=1; Waterbirds.", ("fig4_waterbirds",), _on(check_c7, "fig4_waterbirds")),
+    Claim("C9", "fig6", "On MNIST-CIFAR, success falls as the MNIST-label correlation c rises.", ("fig6b", "fig6c"),
+          check_c9),
+    Claim("C10", "fig7b", "On k-strips, more strips give higher success at small alpha.", ("fig7b",), check_c10),
+    Claim("C11", "fig8", "Without a collective, agreement of trained models with the x1-only rule rises with k "
+                         "(simplicity bias; measured on a probe where x2 is independent of the label).", ("fig8",), check_c11),
     Claim("C12", "alpha_eff", "JTT's measured effective size exceeds alpha at small alpha and falls below it at large alpha (Prop 3.2).",
           ("fig1b",), check_c12),
     Claim("C13", "fig1b", "ERM's success is never below Theorem 1's lower bound (eps = 0).", ("fig1b",), check_c13),
@@ -184,6 +372,9 @@ def evaluate_claims(tables: Mapping[str, pd.DataFrame], cfg: Mapping) -> pd.Data
             measured, verdict = f"table(s) {', '.join(missing)} not built (not listed in claims.panels)", NOT_RUN
         else:
             measured, verdict = claim.check(tables, cfg)
+            sources = sorted({str(s) for p in claim.panels for s in tables[p].get("data_source", [])} - {"synthetic"})
+            if sources and not measured.startswith("["):
+                measured = f"[{'; '.join(sources)}] {measured}"
         rows.append({"claim": claim.id, "figure": claim.figure, "statement": claim.statement,
                      "measured": measured, "verdict": verdict})
     return pd.DataFrame(rows, columns=["claim", "figure", "statement", "measured", "verdict"])

@@ -47,9 +47,11 @@ def poison(
     base_seed: int,
     dataset: str,
     output: str,
+    record: Mapping[str, Any] | None = None,
 ) -> None:
+    """Write the poisoned cell; ``record`` is the config slice kept as provenance (the rule's params)."""
     data = datasets.load(data_path)
-    signal = make_signal(signal_spec)
+    signal = make_signal(signal_spec, data)
     arrays: dict[str, np.ndarray] = {}
     for seed in seeds:
         for split, size in (("train", alpha), ("val", alpha_val)):
@@ -58,12 +60,14 @@ def poison(
             # nor the training collective on alpha_val
             members = select_members(len(x), size, rng.numpy_rng(base_seed, seed, "collective", dataset, split))
             arrays[f"seed{seed}/{split}/index"] = members
-            arrays[f"seed{seed}/{split}/x"] = signal.apply(x[members]) if len(members) else x[:0]
+            draws = rng.numpy_rng(base_seed, seed, "signal", dataset, split)  # for signals that draw (a pool image)
+            arrays[f"seed{seed}/{split}/x"] = signal.apply(x[members], draws) if len(members) else x[:0]
     meta = {"dataset": dataset, "alpha": alpha, "alpha_val": alpha_val, "seeds": list(seeds),
             "target_label": int(signal.target_label)}
     prov = store.provenance(
         step="poison",
-        config={"dataset": dataset, "signal": dict(signal_spec), "alpha": alpha, "alpha_val": alpha_val, "base_seed": base_seed},
+        config=dict(record or {"dataset": dataset, "signal": dict(signal_spec), "alpha": alpha, "alpha_val": alpha_val,
+                               "seeds": list(seeds), "base_seed": base_seed}),
         inputs={"data": data_path},
         seeds=list(seeds),
     )

@@ -60,6 +60,25 @@ def validate(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
 def _check_references(config: Mapping[str, Any]) -> None:
     datasets = config["datasets"]
     for name, spec in datasets.items():
+        if ("generator" in spec) == ("builder" in spec):
+            raise ConfigError(f"config key 'datasets.{name}': needs exactly one of 'generator' (synthetic) or "
+                              f"'builder' (image data)")
+        required = (("n_train", "n_val", "n_test") if "generator" in spec else
+                    {"cifar10": ("n_val",), "mnist_cifar": ("n_val", "pool_size"),
+                     "waterbirds": ("n_val", "image_size")}[spec["builder"]])
+        for key in required:
+            if key not in spec:
+                raise ConfigError(f"config key 'datasets.{name}.{key}': required for this dataset")
+        if spec.get("builder") == "mnist_cifar" and ("c" in spec) + ("cs" in spec) != 1:
+            raise ConfigError(f"config key 'datasets.{name}': builder 'mnist_cifar' needs exactly one of 'c' or 'cs'")
+        has_k = ("k" in spec) + ("ks" in spec)
+        if spec.get("generator") in ("lms_k", "k_strips") and has_k != 1:
+            raise ConfigError(f"config key 'datasets.{name}': generator '{spec['generator']}' needs exactly one of 'k' or 'ks'")
+        if spec.get("generator") == "uniform_2d" and has_k:
+            raise ConfigError(f"config key 'datasets.{name}': generator 'uniform_2d' takes no 'k' or 'ks'")
+        for key in ("margin", "slab_gap"):
+            if spec.get("generator") == "lms_k" and key not in spec:
+                raise ConfigError(f"config key 'datasets.{name}.{key}': required by generator 'lms_k'")
         if spec["model"] not in config["models"]:
             raise ConfigError(
                 f"config key 'datasets.{name}.model': unknown model '{spec['model']}' "
@@ -70,6 +89,9 @@ def _check_references(config: Mapping[str, Any]) -> None:
             raise ConfigError(
                 f"config key 'panels.{panel}.dataset': unknown dataset '{spec['dataset']}' (defined: {sorted(datasets)})"
             )
+        extra = sorted(set(spec.get("per_epoch_alphas", [])) - set(spec["alphas"]))
+        if extra:
+            raise ConfigError(f"config key 'panels.{panel}.per_epoch_alphas': {extra} not in the panel's alphas")
         for algo in spec["algorithms"]:
             if algo not in config["algorithms"]:
                 raise ConfigError(

@@ -175,14 +175,17 @@ class FitContext:
     hp: Mapping[str, Any]
     device: torch.device
     dtype: torch.dtype = torch.float32
-    train_transform: Callable | None = None
-    eval_transform: Callable | None = None
+    train_transform: Callable | None = None  # (x [M, B, ...], generators) -> model inputs (images: augment, normalise)
+    eval_transform: Callable | None = None  # x -> model inputs
+    channels_last: bool = False
+    amp: bool = False
 
     def new_models(self, tag: str):
         """A fresh bank, initialised from the runs' ``tag`` streams, and those streams
-        (which go on to draw the minibatch order)."""
+        (which go on to draw the minibatch order and the augmentation)."""
         gens = rng.torch_generators(self.base_seed, self.seeds, tag)
-        bank = make_bank(self.model_spec, self.input_shape, self.n_classes, gens, self.dtype, self.device)
+        bank = make_bank(self.model_spec, self.input_shape, self.n_classes, gens, self.dtype, self.device,
+                         channels_last=self.channels_last, amp=self.amp)
         return bank, gens
 
     def optimizer(self, *banks) -> Adam:
@@ -194,9 +197,10 @@ class FitContext:
         perm = torch.stack([torch.randperm(self.train.n, generator=g) for g in gens]).to(self.device)
         return [perm[:, s:s + self.batch_size] for s in range(0, self.train.n, self.batch_size)]
 
-    def batch(self, idx: torch.Tensor):
+    def batch(self, idx: torch.Tensor, gens):
+        """Inputs and labels of a minibatch; ``gens`` (the runs' streams) draw any augmentation."""
         x, y = self.train.batch(idx)
-        return (self.train_transform(x) if self.train_transform else x), y
+        return (self.train_transform(x, gens) if self.train_transform else x), y
 
     def predict_train(self, bank) -> torch.Tensor:
         return predict_split(bank, self.train, self.evaluator.batch_size, self.eval_transform)

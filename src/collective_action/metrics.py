@@ -50,16 +50,30 @@ def select_epochs(per_epoch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
+def worst_group_accuracy(pred: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """The lowest accuracy over the groups present: pred [..., N]."""
+    return np.min(np.stack([accuracy(pred[..., groups == g], y[groups == g]) for g in np.unique(groups)]), axis=0)
+
+
 def per_epoch_metrics(pred: Mapping[str, np.ndarray], y_test: np.ndarray, y_val_clean: np.ndarray,
-                      y_val_observed: np.ndarray, target: int) -> dict[str, np.ndarray]:
-    """All metrics per epoch and run ([E, M]) from predictions [E, M, N]."""
-    return {
+                      y_val_observed: np.ndarray, target: int, y_probe: np.ndarray | None = None,
+                      test_groups: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """All metrics per epoch and run ([E, M]) from predictions [E, M, N].
+
+    ``probe_agreement``: agreement with the simple rule on the probe set, where x2 is
+    drawn independently of the label (1 = the model uses the simple feature only)."""
+    out = {
         "test_accuracy": accuracy(pred["test"], y_test),
         "test_success": success_rate(pred["test_signal"], y_test, target),
         "test_success_all": success_rate(pred["test_signal"], y_test, target, exclude_target=False),
         "val_accuracy": accuracy(pred["val"], y_val_observed[None]),
         "val_success": success_rate(pred["val_signal"], y_val_clean, target),
     }
+    if "probe" in pred and y_probe is not None:
+        out["probe_agreement"] = accuracy(pred["probe"], y_probe)
+    if test_groups is not None:
+        out["test_worst_group_accuracy"] = worst_group_accuracy(pred["test"], y_test, test_groups)
+    return out
 
 
 def evaluate(*, run_path: str, data_path: str, poisoned_path: str, spec: Mapping[str, Any], output: str) -> None:
@@ -74,7 +88,9 @@ def evaluate(*, run_path: str, data_path: str, poisoned_path: str, spec: Mapping
     for m, s in enumerate(seeds):
         y_val_observed[m, poisoned[f"seed{s}/val/index"]] = target
     pred = run.group("pred")
-    per_epoch = per_epoch_metrics(pred, data["test/y"], y_val_clean, y_val_observed, target)
+    y_probe = data["probe/y"] if "probe/y" in data else None
+    groups = data["test/group"] if "test/group" in data else None
+    per_epoch = per_epoch_metrics(pred, data["test/y"], y_val_clean, y_val_observed, target, y_probe, groups)
     stops = select_epochs(per_epoch)
     arrays = {f"epoch/{k}": v for k, v in per_epoch.items()}
     arrays.update({f"stop/{k}": v for k, v in stops.items()})
@@ -85,6 +101,8 @@ def evaluate(*, run_path: str, data_path: str, poisoned_path: str, spec: Mapping
         [len(poisoned[f"seed{s}/val/index"]) / len(y_val_clean) for s in seeds])
     prov = store.provenance(step="evaluate", config=dict(spec), seeds=seeds,
                             inputs={"run": run_path, "data": data_path, "poisoned": poisoned_path})
+    meta = dict(meta, source_label=data.attrs["meta"].get("source_label", "synthetic"),
+                standin=bool(data.attrs["meta"].get("standin", False)))
     store.write_h5(output, arrays, prov, attrs={"meta": meta})
 
 

@@ -107,11 +107,125 @@ def reference_mlp(sizes: Sequence[int], generator: torch.Generator, dtype=torch.
     return nn.Sequential(*layers)
 
 
-def make_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, generators, dtype, device) -> nn.Module:
+def make_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, generators, dtype, device,
+              channels_last: bool = False, amp: bool = False) -> nn.Module:
     kind = model_spec["kind"]
     if kind == "mlp":
         if len(input_shape) != 1:
             raise ValueError(f"model kind 'mlp' needs flat inputs, got shape {tuple(input_shape)}")
         sizes = mlp_sizes(input_shape[0], model_spec["hidden"], n_classes)
         return MLPBank(sizes, generators, dtype, device)
-    raise ValueError(f"unknown model kind '{kind}'")
+    return make_image_bank(model_spec, input_shape, n_classes, generators, device, channels_last, amp)
+
+
+# ----------------------------------------------------------------------------- image models
+class SmallCNN(nn.Module):
+    """The CPU-scale image model; no batch norm, so the runs of a cell vectorise with vmap.
+
+    stem 'patch2': a 2x2 stride-2 convolution (non-overlapping patches, as in ConvNeXt's
+    patchify stem), then 3x3 stride-2 convolutions; 'conv3': 3x3 stride-1 convolutions,
+    each followed by a 2x2 max pool. Both end with global average pooling and a linear head.
+    """
+
+    def __init__(self, in_channels: int, channels: Sequence[int], n_classes: int, stem: str = "patch2"):
+        super().__init__()
+        layers: list[nn.Module] = []
+        c_in = in_channels
+        for i, c in enumerate(channels):
+            if stem == "patch2":
+                layers += [nn.Conv2d(c_in, c, 2, stride=2) if i == 0 else nn.Conv2d(c_in, c, 3, stride=2, padding=1),
+                           nn.ReLU()]
+            elif stem == "conv3":
+                layers += [nn.Conv2d(c_in, c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            else:
+                raise ValueError(f"unknown cnn stem '{stem}' (patch2, conv3)")
+            c_in = c
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(c_in, n_classes)
+
+    def forward(self, x):
+        return self.head(self.features(x).mean(dim=(-2, -1)))
+
+
+def resnet50(n_classes: int, stem: str, pretrained: bool) -> nn.Module:
+    """torchvision's ResNet-50. stem 'cifar' replaces the 7x7 stride-2 convolution and the max
+    pool by one 3x3 stride-1 convolution (the usual choice for 32x32 inputs, which the ImageNet
+    stem would shrink to 8x8 before the first block); 'imagenet' keeps torchvision's stem."""
+    import torchvision
+
+    weights = torchvision.models.ResNet50_Weights.IMAGENET1K_V2 if pretrained else None
+    model = torchvision.models.resnet50(weights=weights)
+    model.fc = nn.Linear(model.fc.in_features, n_classes)
+    if stem == "cifar":
+        model.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
+        model.maxpool = nn.Identity()
+    elif stem != "imagenet":
+        raise ValueError(f"unknown ResNet stem '{stem}' (cifar, imagenet)")
+    return model
+
+
+def _has_batchnorm(module: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
+
+
+class ModuleBank(nn.Module):
+    """M copies of an nn.Module, each initialised from its own run's generator.
+
+    With ``vectorize`` (and no batch norm) the copies' parameters are stacked and one
+    ``torch.func.vmap`` call computes all of them, like MLPBank; otherwise (ResNet-50's
+    batch norm, or one run) they run one after another inside the same step.
+    """
+
+    def __init__(self, make_module, generators, input_ndim: int, device, vectorize: bool = True,
+                 channels_last: bool = False, amp: bool = False):
+        super().__init__()
+        modules = []
+        for g in generators:
+            seed = int(torch.randint(0, 2**62, (1,), generator=g))
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                modules.append(make_module())
+        self.n_models = len(modules)
+        self.input_ndim = input_ndim  # dims of one sample, e.g. 3 for C, H, W
+        self.amp = amp and torch.device(device).type == "cuda"
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.vmapped = vectorize and self.n_models > 1 and not _has_batchnorm(modules[0])
+        if self.vmapped:
+            params, buffers = torch.func.stack_module_state(modules)
+            self._names = list(params)
+            self.stacked = nn.ParameterList([nn.Parameter(params[k].to(device)) for k in self._names])
+            self._buffers_stacked = {k: v.to(device) for k, v in buffers.items()}
+            self.base = [modules[0].to("meta")]  # a list: not registered as a submodule
+        else:
+            self.models = nn.ModuleList(m.to(device=device, memory_format=self.memory_format) for m in modules)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: [M, B, *sample] (each run its own batch) or [B, *sample] (shared) -> logits [M, B, C] (float32)."""
+        shared = x.dim() == self.input_ndim + 1
+        with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=self.amp):
+            if self.vmapped:
+                params = dict(zip(self._names, self.stacked))
+
+                def one(p, b, xi):
+                    return torch.func.functional_call(self.base[0], (p, b), (xi,))
+
+                out = torch.func.vmap(one, in_dims=(0, 0, None if shared else 0))(params, self._buffers_stacked, x)
+            else:
+                out = torch.stack([m((x if shared else x[i]).contiguous(memory_format=self.memory_format))
+                                   for i, m in enumerate(self.models)])
+        return out.float()
+
+
+def make_image_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, generators, device,
+                    channels_last: bool = False, amp: bool = False) -> nn.Module:
+    kind = model_spec["kind"]
+    if kind == "cnn":
+        def make():
+            return SmallCNN(input_shape[0], model_spec["channels"], n_classes, model_spec.get("stem", "patch2"))
+    elif kind == "resnet50":
+        def make():
+            return resnet50(n_classes, model_spec.get("stem", "cifar"), bool(model_spec.get("pretrained", False)))
+    else:
+        raise ValueError(f"unknown image model kind '{kind}'")
+    return ModuleBank(make, generators, len(input_shape), device, vectorize=model_spec.get("vectorize", True),
+                      channels_last=channels_last, amp=amp)

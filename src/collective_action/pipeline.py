@@ -8,6 +8,7 @@ traceback there and exits non-zero, and the atomic writers leave no output.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any, Callable
 
@@ -15,8 +16,7 @@ from typing import Any, Callable
 def _prepare(sm) -> None:
     from . import datasets
 
-    p = sm.params.spec
-    datasets.prepare(p["dataset"], p["spec"], p["base_seed"], sm.output[0])
+    datasets.prepare_any(sm.params.spec, sm.output[0])
 
 
 def _poison(sm) -> None:
@@ -24,7 +24,7 @@ def _poison(sm) -> None:
 
     p = sm.params.spec
     collective.poison(data_path=sm.input.data, signal_spec=p["signal"], alpha=p["alpha"], alpha_val=p["alpha_val"],
-                      seeds=p["seeds"], base_seed=p["base_seed"], dataset=p["dataset"], output=sm.output[0])
+                      seeds=p["seeds"], base_seed=p["base_seed"], dataset=p["dataset"], output=sm.output[0], record=p)
 
 
 def _train(sm) -> None:
@@ -47,6 +47,13 @@ def _table(sm) -> None:
     tables.build(panel=sm.wildcards.panel, spec=sm.params.spec, metrics_paths=list(sm.input), output=sm.output[0])
 
 
+def _epoch_table(sm) -> None:
+    from . import tables
+
+    tables.build_epochs(panel=sm.wildcards.panel, spec=sm.params.spec, metrics_paths=list(sm.input),
+                        output=sm.output[0])
+
+
 def _claims(sm) -> None:
     from . import claims
 
@@ -61,14 +68,25 @@ def _figure(sm) -> None:
                      output=sm.output[0])
 
 
+def _audit(sm) -> None:
+    from . import audit
+
+    status = audit.run(sm.params.targets, sm.config, sm.params.schema)
+    if status:
+        raise RuntimeError("the audit found problems (listed above)")
+
+
 STEPS: dict[str, Callable[[Any], None]] = {
-    "prepare_synthetic": _prepare,
+    "prepare": _prepare,
     "poison": _poison,
     "train": _train,
+    "train_image": _train,
     "evaluate": _evaluate,
     "table": _table,
+    "epoch_table": _epoch_table,
     "claims": _claims,
     "figure": _figure,
+    "audit": _audit,
 }
 
 
@@ -78,6 +96,8 @@ def _setup_logging(log_path: str | None) -> None:
         handlers.append(logging.FileHandler(log_path, mode="w"))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         handlers=handlers, force=True)
+    for noisy in ("fontTools", "matplotlib", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def run_step(sm) -> None:
@@ -88,6 +108,8 @@ def run_step(sm) -> None:
         log.error("no package step for rule '%s'", sm.rule)
         sys.exit(2)
     log.info("rule %s: %s -> %s", sm.rule, list(sm.input), list(sm.output))
+    if os.environ.get("SLURM_JOB_ID"):
+        log.info("running in SLURM job %s on %s", os.environ["SLURM_JOB_ID"], os.environ.get("SLURMD_NODENAME", "?"))
     try:
         step(sm)
     except Exception as exc:

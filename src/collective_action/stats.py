@@ -28,3 +28,18 @@ def summarise(table: pd.DataFrame, by: list[str], value: str, confidence: float 
         row.update(mean=mean, low=low, high=high, n=int(group[value].notna().sum()))
         out.append(row)
     return pd.DataFrame(out, columns=[*by, "mean", "low", "high", "n"])
+
+
+def welch_interval(a, b, confidence: float = 0.95) -> tuple[float, float, float]:
+    """(difference of means, low, high): Welch's t interval for mean(a) - mean(b)."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    diff = float(a.mean() - b.mean())
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = np.sqrt(va + vb)
+    if se == 0:
+        return (diff, diff, diff)
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    half = float(_st.t.ppf(0.5 + confidence / 2, df=df) * se)
+    return (diff, diff - half, diff + half)

@@ -1,13 +1,26 @@
-"""Tidy per-panel tables: one row per run and stopping rule.
+"""Tidy per-panel tables: one row per run and stopping rule (rules in the panel's
+order, the first being the one figures and claims use).
 
 ``results/tables/<panel>.csv`` is what figures and claims read. Columns:
 
-- identity: dataset, algorithm, alpha, alpha_val, seed, stopping, epoch (1-based)
-- outcome: success, success_all, accuracy (clean test), val_accuracy, val_success
-- collective: alpha_realized (round(alpha n)/n), alpha_eff (JTT, Prop 3.2),
+- identity: dataset, data_source (where the data came from; a stand-in says so),
+  algorithm, alpha, alpha_val, seed, stopping, epoch (1-based)
+- outcome: success, success_all, accuracy (clean test), worst_group_accuracy (where
+  the data has groups), val_accuracy, val_success
+- collective: alpha_realized (round(alpha n)/n), alpha_val_realized, alpha_eff (JTT, Prop 3.2),
   alpha_eff_weights (Definition 1 from the algorithm's weights: JTT's stage-two
   weights, LfF's final weights, ERM's unit weights), p_error, p_error_given_collective (JTT)
-- theory: xi, delta and theorem1_bound (eps = 0) for the panel's signal
+- theory: xi, delta and theorem1_bound (eps = 0) for the panel's signal, and
+  ceiling, the success reachable without contradicting clean data
+- datasets: k (for LMS-k and k-strips), c (MNIST-CIFAR's correlation), agreement_x1 (agreement with the simple
+  x1-only rule on a probe set where x2 is independent of the label; LMS-k only)
+- Prop 3.3, for every algorithm but ERM when the panel also has ERM:
+  prop33_rhs = (val_accuracy(f) - val_accuracy(ERM)) / (alpha_val - alpha), with the
+  same seed's ERM run standing in for the Bayes classifier on P_alpha, and
+  prop33_lhs = success(f) - success(ERM); the proposition says lhs >= rhs.
+
+``results/tables/epochs/<panel>.csv`` has one row per run and epoch at the panel's
+``per_epoch_alphas`` (Fig 3a).
 """
 from __future__ import annotations
 
@@ -22,24 +35,31 @@ from .metrics import run_summary
 from .signals import make_signal
 
 COLUMNS = [
-    "panel", "dataset", "algorithm", "alpha", "alpha_val", "seed", "stopping", "epoch",
-    "success", "success_all", "accuracy", "val_accuracy", "val_success",
-    "alpha_realized", "alpha_eff", "alpha_eff_weights", "p_error", "p_error_given_collective",
-    "xi", "delta", "theorem1_bound",
+    "panel", "dataset", "data_source", "algorithm", "alpha", "alpha_val", "seed", "stopping", "epoch",
+    "success", "success_all", "accuracy", "worst_group_accuracy", "val_accuracy", "val_success",
+    "alpha_realized", "alpha_val_realized", "alpha_eff", "alpha_eff_weights", "p_error", "p_error_given_collective",
+    "xi", "delta", "theorem1_bound", "ceiling", "k", "c", "agreement_x1", "prop33_lhs", "prop33_rhs",
 ]
+EPOCH_COLUMNS = ["panel", "dataset", "data_source", "algorithm", "alpha", "alpha_val", "seed", "epoch", "success", "success_all",
+                 "accuracy", "val_accuracy", "val_success", "worst_group_accuracy", "k"]
 
 
-def signal_theory(dataset_spec: Mapping[str, Any]) -> tuple[float, float]:
-    """(xi, Delta) of the dataset's signal, where P0 is known (synthetic data); else NaN."""
+def signal_theory(dataset_spec: Mapping[str, Any]) -> dict[str, float]:
+    """xi, Delta and the reachable success of the dataset's signal where P0 is known
+    (synthetic data); NaN otherwise."""
     try:
         gen = make_generator(dataset_spec)
     except ValueError:
-        return float("nan"), float("nan")
-    return theory.signal_uniqueness_and_gap(gen, make_signal(dataset_spec["signal"]))
+        return {"xi": np.nan, "delta": np.nan, "ceiling": np.nan}
+    signal = make_signal(dataset_spec["signal"])
+    xi, delta = theory.signal_uniqueness_and_gap(gen, signal)
+    return {"xi": xi, "delta": delta, "ceiling": theory.reachable_success(gen, signal)}
 
 
-def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str], xi: float, delta: float) -> pd.DataFrame:
+def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str],
+               datasets: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     rows = []
+    theory_of = {name: signal_theory(spec) for name, spec in datasets.items()}
     for path in metrics_paths:
         art = store.read_h5(path)
         meta = art.attrs["meta"]
@@ -47,12 +67,15 @@ def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str]
         n_runs = len(meta["seeds"])
         nan = np.full(n_runs, np.nan)
         alpha_real = diag["alpha_realized_train"]
+        th = theory_of[meta["dataset"]]
+        xi, delta = th["xi"], th["delta"]
         bound = float(theory.theorem1_bound(meta["alpha"], delta, xi)) if np.isfinite(xi) else np.nan
         for rule in stopping:
             summary = run_summary(art, rule)
             rows.append(pd.DataFrame({
                 "panel": panel,
                 "dataset": meta["dataset"],
+                "data_source": meta.get("source_label", "synthetic"),
                 "algorithm": meta["algorithm"],
                 "alpha": meta["alpha"],
                 "alpha_val": meta["alpha_val"],
@@ -62,9 +85,11 @@ def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str]
                 "success": summary["test_success"],
                 "success_all": summary["test_success_all"],
                 "accuracy": summary["test_accuracy"],
+                "worst_group_accuracy": summary.get("test_worst_group_accuracy", nan),
                 "val_accuracy": summary["val_accuracy"],
                 "val_success": summary["val_success"],
                 "alpha_realized": alpha_real,
+                "alpha_val_realized": diag["alpha_realized_val"],
                 "alpha_eff": diag.get("alpha_eff", nan),
                 "alpha_eff_weights": diag.get("alpha_eff_weights", alpha_real if meta["algorithm"] == "erm" else nan),
                 "p_error": diag.get("p_error", nan),
@@ -72,16 +97,69 @@ def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str]
                 "xi": xi,
                 "delta": delta,
                 "theorem1_bound": bound,
+                "ceiling": th["ceiling"],
+                "k": datasets[meta["dataset"]].get("k", np.nan),
+                "c": datasets[meta["dataset"]].get("c", np.nan),
+                "agreement_x1": summary.get("probe_agreement", nan),
             }))
-    table = pd.concat(rows, ignore_index=True)[COLUMNS]
-    return table.sort_values(["algorithm", "alpha", "alpha_val", "stopping", "seed"], kind="stable").reset_index(drop=True)
+    table = add_prop33(pd.concat(rows, ignore_index=True))[COLUMNS]
+    # rules keep the panel's order: the first is the one figures and claims use
+    rule_order = table["stopping"].map({rule: i for i, rule in enumerate(stopping)})
+    return (table.assign(_rule=rule_order).sort_values(["_rule", "dataset", "algorithm", "alpha", "alpha_val", "seed"],
+                                                       kind="stable").drop(columns="_rule").reset_index(drop=True))
 
 
-def build(*, panel: str, spec: Mapping[str, Any], metrics_paths: Sequence[str], output: str) -> None:
-    xi, delta = signal_theory(spec["dataset_spec"])
-    table = panel_rows(panel, metrics_paths, spec["stopping"], xi, delta)
+def add_prop33(table: pd.DataFrame) -> pd.DataFrame:
+    """Prop 3.3's two sides for each non-ERM run against the same seed's ERM run."""
+    table = table.assign(prop33_lhs=np.nan, prop33_rhs=np.nan)
+    keys = ["dataset", "alpha", "alpha_val", "seed", "stopping"]
+    erm = table[table["algorithm"] == "erm"].set_index(keys)[["success", "val_accuracy"]]
+    if erm.empty:
+        return table
+    others = table["algorithm"] != "erm"
+    partner = erm.reindex(pd.MultiIndex.from_frame(table.loc[others, keys]))
+    gap = (table.loc[others, "alpha_val_realized"] - table.loc[others, "alpha_realized"]).values
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rhs = (table.loc[others, "val_accuracy"].values - partner["val_accuracy"].values) / gap
+    table.loc[others, "prop33_lhs"] = table.loc[others, "success"].values - partner["success"].values
+    table.loc[others, "prop33_rhs"] = np.where(np.isfinite(rhs), rhs, np.nan)
+    return table
+
+
+def epoch_rows(panel: str, metrics_paths: Sequence[str], datasets: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    rows = []
+    for path in metrics_paths:
+        art = store.read_h5(path)
+        meta = art.attrs["meta"]
+        ep = art.group("epoch")
+        n_epochs, n_runs = ep["test_success"].shape
+        epoch, run = np.meshgrid(np.arange(n_epochs), np.arange(n_runs), indexing="ij")
+        rows.append(pd.DataFrame({
+            "panel": panel, "dataset": meta["dataset"], "data_source": meta.get("source_label", "synthetic"),
+            "algorithm": meta["algorithm"], "alpha": meta["alpha"],
+            "alpha_val": meta["alpha_val"], "seed": np.asarray(meta["seeds"])[run.ravel()], "epoch": epoch.ravel() + 1,
+            "success": ep["test_success"].ravel(), "success_all": ep["test_success_all"].ravel(),
+            "accuracy": ep["test_accuracy"].ravel(), "val_accuracy": ep["val_accuracy"].ravel(),
+            "val_success": ep["val_success"].ravel(),
+            "worst_group_accuracy": ep["test_worst_group_accuracy"].ravel() if "test_worst_group_accuracy" in ep
+            else np.nan,
+            "k": datasets[meta["dataset"]].get("k", np.nan),
+        }))
+    table = pd.concat(rows, ignore_index=True)[EPOCH_COLUMNS]
+    return table.sort_values(["dataset", "algorithm", "alpha", "alpha_val", "seed", "epoch"], kind="stable")
+
+
+def _write(table: pd.DataFrame, output: str, spec: Mapping[str, Any], metrics_paths: Sequence[str]) -> None:
     with store.atomic_path(output) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
     prov = store.provenance(step="table", config=dict(spec),
                             inputs={f"metrics{i:03d}": p for i, p in enumerate(metrics_paths)})
     store.write_sidecar(output, prov)
+
+
+def build_epochs(*, panel: str, spec: Mapping[str, Any], metrics_paths: Sequence[str], output: str) -> None:
+    _write(epoch_rows(panel, metrics_paths, spec["datasets"]), output, spec, metrics_paths)
+
+
+def build(*, panel: str, spec: Mapping[str, Any], metrics_paths: Sequence[str], output: str) -> None:
+    _write(panel_rows(panel, metrics_paths, spec["stopping"], spec["datasets"]), output, spec, metrics_paths)

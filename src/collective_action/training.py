@@ -7,6 +7,7 @@ run (seed), the predicted classes after every epoch on
 - ``val_signal``: g(x) of the clean validation inputs,
 - ``test``: the clean test inputs,
 - ``test_signal``: g(x) of the clean test inputs,
+- ``probe``: the simplicity-bias probe, where the dataset has one,
 
 as uint8 arrays [epochs, runs, points], plus the final model parameters and the
 algorithm's diagnostics (JTT's error set and effective size, ...). Everything
@@ -22,7 +23,8 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from . import algorithms, datasets, store
+from . import algorithms, datasets, rng, store
+from .augment import ImageTransforms
 from .engine import DTYPES, Evaluator, FitContext, Split, resolve_device, tune_cpu_allocator
 from .signals import make_signal
 
@@ -51,7 +53,7 @@ def train(*, data_path: str, poisoned_path: str, spec: Mapping[str, Any], output
     seeds = list(spec["seeds"])
     data = datasets.load(data_path)
     poisoned = load_poisoned(poisoned_path, seeds, spec["dataset"], spec["alpha"], spec["alpha_val"])
-    signal = make_signal(spec["signal"])
+    signal = make_signal(spec["signal"], data)
     target = int(signal.target_label)
     meta = data.attrs["meta"]
 
@@ -64,15 +66,18 @@ def train(*, data_path: str, poisoned_path: str, spec: Mapping[str, Any], output
         return (t.to(dtype) if t.is_floating_point() else t).to(dev)
 
     training = spec["training"]
-    evaluator = Evaluator(
-        per_run={"val": split("val")},
-        shared={
-            "val_signal": shared(signal.apply(data["val/x"])),
-            "test": shared(data["test/x"]),
-            "test_signal": shared(signal.apply(data["test/x"])),
-        },
-        batch_size=int(training["eval_batch_size"]),
-    )
+    def signal_of(split: str) -> np.ndarray:
+        return signal.apply(data[f"{split}/x"], rng.numpy_rng(spec["base_seed"], "signal", spec["dataset"], "eval", split))
+
+    eval_sets = {"val_signal": shared(signal_of("val")), "test": shared(data["test/x"]),
+                 "test_signal": shared(signal_of("test"))}
+    if "probe/x" in data:
+        eval_sets["probe"] = shared(data["probe/x"])
+    evaluator = Evaluator(per_run={"val": split("val")}, shared=eval_sets, batch_size=int(training["eval_batch_size"]))
+    image = meta.get("kind") == "image"
+    channels_last = bool(training.get("channels_last", False)) and dev.type == "cuda"
+    transforms = ImageTransforms(meta["mean"], meta["std"], training.get("augment"), dev, channels_last) if image else None
+    evaluator.transform = transforms.eval if image else None
     ctx = FitContext(
         train=split("train"),
         evaluator=evaluator,
@@ -88,6 +93,10 @@ def train(*, data_path: str, poisoned_path: str, spec: Mapping[str, Any], output
         hp=spec["hyperparameters"],
         device=dev,
         dtype=dtype,
+        train_transform=transforms.train if image else None,
+        eval_transform=transforms.eval if image else None,
+        channels_last=channels_last,
+        amp=bool(training.get("amp", False)),
     )
     start = time.perf_counter()
     result = algorithms.get(spec["algorithm"]).fit(ctx)

@@ -1,9 +1,13 @@
-rule prepare_synthetic:
-    """Draw a synthetic dataset (train/val/test) from its generator."""
+rule prepare:
+    """Draw a synthetic dataset from its generator, or build an image dataset from its sources."""
+    input:
+        lambda wc: PLAN.prepare_inputs(wc.dataset),
     output:
         PLAN.data_path("{dataset}"),
     params:
         spec=lambda wc: PLAN.prepare_params(wc.dataset),
+    # first, so that a missing or unreachable source stops the workflow before other work
+    priority: 50
     log:
         "logs/prepare/{dataset}.log",
     script:

@@ -1,5 +1,7 @@
 rule train:
-    """Train one algorithm on every seed of a poisoned cell in one vectorised pass."""
+    """Train one algorithm on every seed of a poisoned cell in one vectorised pass (synthetic data)."""
+    wildcard_constraints:
+        dataset=PLAN.dataset_regex(image=False),
     input:
         data=PLAN.data_path("{dataset}"),
         poisoned=PLAN.poisoned_path("{dataset}", "{alpha}", "{alpha_val}"),
@@ -14,6 +16,12 @@ rule train:
         "logs/train/{dataset}/{algorithm}/a{alpha}_v{alpha_val}.log",
     script:
         STEP_SCRIPT
+
+
+use rule train as train_image with:
+    # the same step for image data: its own rule so that clusters can give it GPUs (see the SLURM profile)
+    wildcard_constraints:
+        dataset=PLAN.dataset_regex(image=True),
 
 
 rule evaluate:

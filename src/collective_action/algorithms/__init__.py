@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-ALGORITHMS = ("erm", "jtt", "lff")
+ALGORITHMS = ("erm", "jtt", "lff", "cvar_dro")
 
 
 def get(name: str):

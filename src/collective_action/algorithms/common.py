@@ -25,7 +25,7 @@ def train_average_loss(ctx: FitContext, bank, gens, epochs: int, sample_weights=
     bank.train()
     for _ in range(epochs):
         for idx in ctx.minibatches(gens):
-            x, y = ctx.batch(idx)
+            x, y = ctx.batch(idx, gens)
             w = sample_weights.gather(1, idx) if sample_weights is not None else None
             loss = weighted_mean_loss(per_sample_ce(bank(x), y), w, mean_weight)
             opt.zero_grad()

@@ -48,7 +48,7 @@ def fit(ctx: FitContext) -> FitResult:
     bank_d.train()
     for _ in range(ctx.epochs):
         for idx in ctx.minibatches(gens):
-            x, y = ctx.batch(idx)
+            x, y = ctx.batch(idx, gens)
             logit_b, logit_d = bank_b(x), bank_d(x)
             ce_d = per_sample_ce(logit_d, y)
             first = ~seen.gather(1, idx)

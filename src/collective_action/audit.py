@@ -1,0 +1,178 @@
+"""Audit: walk every artifact behind a figure (or everything) and verify it.
+
+For each artifact, from the targets down through the inputs recorded in each
+provenance record:
+
+- ``checksum``: the file against the checksum recorded when it was written (the
+  payload checksum inside an h5 file, the sha256 in a CSV/PDF's sidecar);
+- ``config``: the config slice it recorded against the slice the current config
+  gives for it (a difference means the artifact is stale);
+- ``code``: the code and package versions it recorded against the current ones;
+- ``inputs``: each recorded input still exists and still has the recorded sha256.
+
+Every problem is a finding that names the artifact; the audit prints a table and
+returns a non-zero status when there is any finding.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from . import __version__, store
+from .plan import FIGURES_DIR, RESULTS, WILDCARDS, Plan
+
+
+@dataclass
+class Entry:
+    path: str
+    step: str = "?"
+    checks: dict[str, str] = field(default_factory=dict)  # check -> "ok" or the finding
+
+    @property
+    def findings(self) -> list[str]:
+        return [f"{check}: {text}" for check, text in self.checks.items() if text != "ok"]
+
+
+def _patterns() -> list[tuple[re.Pattern, str]]:
+    d, a, p, f = WILDCARDS["dataset"], WILDCARDS["alpha"], WILDCARDS["panel"], WILDCARDS["figure"]
+    algo = WILDCARDS["algorithm"]
+    return [
+        (re.compile(rf"^{RESULTS}/data/(?P<dataset>{d})\.h5$"), "prepare"),
+        (re.compile(rf"^{RESULTS}/poisoned/(?P<dataset>{d})/a(?P<alpha>{a})_v(?P<alpha_val>{a})\.h5$"), "poison"),
+        (re.compile(rf"^{RESULTS}/runs/(?P<dataset>{d})/(?P<algorithm>{algo})/a(?P<alpha>{a})_v(?P<alpha_val>{a})\.h5$"), "train"),
+        (re.compile(rf"^{RESULTS}/metrics/(?P<dataset>{d})/(?P<algorithm>{algo})/a(?P<alpha>{a})_v(?P<alpha_val>{a})\.h5$"), "evaluate"),
+        (re.compile(rf"^{RESULTS}/tables/epochs/(?P<panel>{p})\.csv$"), "epoch_table"),
+        (re.compile(rf"^{RESULTS}/tables/(?P<panel>{p})\.csv$"), "table"),
+        (re.compile(rf"^{RESULTS}/claims\.(csv|md)$"), "claims"),
+        (re.compile(rf"^{FIGURES_DIR}/(?P<figure>{f})\.pdf$"), "figure"),
+    ]
+
+
+def expected_config(plan: Plan, path: str) -> tuple[str, dict[str, Any]]:
+    """(step, the config slice the current config gives the artifact at ``path``)."""
+    for pattern, step in _patterns():
+        m = pattern.match(path)
+        if not m:
+            continue
+        w = m.groupdict()
+        params = {
+            "prepare": lambda: plan.prepare_params(w["dataset"]),
+            "poison": lambda: plan.poison_params(w["dataset"], w["alpha"], w["alpha_val"]),
+            "train": lambda: plan.train_params(w["dataset"], w["algorithm"], w["alpha"], w["alpha_val"]),
+            "evaluate": lambda: plan.evaluate_params(w["dataset"]),
+            "epoch_table": lambda: plan.table_params(w["panel"]),
+            "table": lambda: plan.table_params(w["panel"]),
+            "claims": lambda: plan.claims_params(),
+            "figure": lambda: plan.figure_params(w["figure"]),
+        }[step]()
+        return step, json.loads(store.canonical_json(params))
+    raise ValueError(f"{path}: not an artifact of this workflow")
+
+
+def _diff(recorded: Any, expected: Any, prefix: str = "") -> list[str]:
+    if isinstance(recorded, dict) and isinstance(expected, dict):
+        out = []
+        for key in sorted(set(recorded) | set(expected)):
+            where = f"{prefix}.{key}" if prefix else str(key)
+            if key not in recorded:
+                out.append(f"{where} not recorded")
+            elif key not in expected:
+                out.append(f"{where} no longer in config")
+            else:
+                out += _diff(recorded[key], expected[key], where)
+        return out
+    return [] if recorded == expected else [f"{prefix}: recorded {recorded!r}, config now {expected!r}"]
+
+
+def _load(path: str) -> tuple[dict | None, str]:
+    """(provenance or None, checksum finding or 'ok')."""
+    p = Path(path)
+    if p.suffix == ".h5":
+        try:
+            return store.read_h5(p).provenance, "ok"
+        except store.ArtifactError as exc:
+            try:  # still walk its inputs if the provenance itself is readable
+                return store.read_h5(p, verify=False).provenance, str(exc)
+            except store.ArtifactError:
+                return None, str(exc)
+    try:
+        record = store.read_sidecar(p)
+    except store.ArtifactError as exc:
+        return None, str(exc)
+    actual = store.sha256_file(p)
+    if record.get("sha256") != actual:
+        return record, f"sha256 {actual[:12]}... differs from the recorded {str(record.get('sha256'))[:12]}... (modified)"
+    return record, "ok"
+
+
+def audit(targets: Iterable[str], plan: Plan, root: str | os.PathLike = ".") -> list[Entry]:
+    """Audit the targets and everything behind them; paths are relative to ``root``."""
+    root = Path(root)
+    entries: dict[str, Entry] = {}
+    pending = [os.path.normpath(t) for t in targets]
+    current_code = store.code_version()
+    while pending:
+        path = pending.pop(0)
+        if path in entries:
+            continue
+        entry = entries[path] = Entry(path)
+        if not (root / path).exists():
+            entry.checks["exists"] = "missing (not built, or deleted)"
+            continue
+        prov, checksum = _load(str(root / path))
+        entry.checks["checksum"] = checksum
+        if prov is None:
+            continue
+        entry.step = prov.get("step", "?")
+        try:
+            _, expected = expected_config(plan, path)
+            diffs = _diff(prov.get("config"), expected)
+            entry.checks["config"] = "ok" if not diffs else "stale: " + "; ".join(diffs[:3]) + (
+                f" (+{len(diffs) - 3} more)" if len(diffs) > 3 else "")
+        except Exception as exc:  # the dataset or panel left the config, say
+            entry.checks["config"] = f"stale: {type(exc).__name__}: {exc}"
+        versions = []
+        if prov.get("code_version") != current_code:
+            versions.append(f"code {prov.get('code_version')} (now {current_code})")
+        if prov.get("package_version") != __version__:
+            versions.append(f"package {prov.get('package_version')} (now {__version__})")
+        entry.checks["code"] = "ok" if not versions else "built by other code: " + ", ".join(versions)
+        problems = []
+        for role, record in sorted(prov.get("inputs", {}).items()):
+            ipath = os.path.normpath(record["path"])
+            full = root / ipath
+            if not full.exists():
+                problems.append(f"{ipath} missing")
+                continue
+            if store.sha256_file(full) != record["sha256"]:
+                problems.append(f"{ipath} changed since it was read")
+            if ipath.startswith((RESULTS + "/", FIGURES_DIR + "/")):
+                pending.append(ipath)
+        entry.checks["inputs"] = "ok" if not problems else "; ".join(problems)
+    return list(entries.values())
+
+
+def format_table(entries: list[Entry]) -> str:
+    checks = ["exists", "checksum", "config", "code", "inputs"]
+    lines = [f"{'artifact':<58} {'step':<11} " + " ".join(f"{c:<8}" for c in checks)]
+    for e in entries:
+        marks = [("-" if c not in e.checks else ("ok" if e.checks[c] == "ok" else "FAIL")) for c in checks]
+        if "exists" not in e.checks:
+            marks[0] = "ok"
+        lines.append(f"{e.path:<58} {e.step:<11} " + " ".join(f"{m:<8}" for m in marks))
+    findings = [(e.path, f) for e in entries for f in e.findings]
+    lines.append("")
+    lines.append(f"{len(entries)} artifacts audited, {len(findings)} finding(s)")
+    lines += [f"  {path}: {finding}" for path, finding in findings]
+    return "\n".join(lines)
+
+
+def run(targets: Iterable[str], config: Mapping[str, Any], schema_path: str, root: str = ".") -> int:
+    """Audit, print the table, and return the exit status (0 clean, 1 findings)."""
+    entries = audit(targets, Plan(config, schema_path=schema_path), root)
+    print(format_table(entries))
+    return 1 if any(e.findings for e in entries) else 0

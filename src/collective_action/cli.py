@@ -1,0 +1,46 @@
+"""Command line: ``python -m collective_action audit [TARGET ...]``.
+
+Run from the workflow's directory (where config.yaml is). Without targets the
+audit covers the default target's figures, tables and claims.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+from .config import REPO_SCHEMA, deep_merge
+
+
+def _config(paths) -> dict:
+    config: dict = {}
+    for path in paths:
+        with open(path) as fh:
+            config = deep_merge(config, yaml.safe_load(fh) or {})
+    return config
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m collective_action", description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("audit", help="verify every artifact behind the targets (checksums, config, code, inputs)")
+    a.add_argument("targets", nargs="*", help="figures, tables or other artifacts (default: the default target)")
+    a.add_argument("--configfile", nargs="*", default=[], help="extra config files merged over config.yaml, "
+                                                               "as given to snakemake")
+    a.add_argument("--directory", default=".", help="the workflow's directory")
+    args = ap.parse_args(argv)
+
+    from . import audit
+    from .plan import Plan
+
+    root = Path(args.directory)
+    config = _config([root / "config.yaml", *args.configfile])
+    schema = root / REPO_SCHEMA
+    targets = args.targets or [t for t in Plan(config, str(schema)).default_targets()]
+    return audit.run(targets, config, str(schema), str(root))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
