@@ -4,8 +4,10 @@
 #   scripts/slurm-local.sh up   DIR   # install (Debian, as root) and start munge, slurmctld, slurmd
 #   scripts/slurm-local.sh down DIR   # stop them by pid and wait until they are gone
 #
-# Clients need SLURM_CONF=DIR/slurm.conf. The node offers every core, the memory less 1 GB, and one
-# stand-in GPU (gres file /dev/null) so that GPU requests schedule; it has no real GPU.
+# The configuration lives in DIR; /etc/slurm/slurm.conf and gres.conf are symlinked to it (unless a
+# real configuration is there), because commands inside jobs (srun) look there and do not inherit
+# SLURM_CONF. The node offers every core, the memory less 1 GB, and one stand-in GPU (gres file
+# /dev/null) so that GPU requests schedule; it has no real GPU.
 set -euo pipefail
 cmd=${1:?usage: slurm-local.sh up|down DIR}
 dir=$(realpath -m "${2:?usage: slurm-local.sh up|down DIR}")
@@ -27,6 +29,9 @@ if [ "$cmd" = down ]; then
   stop_pid "$dir/slurmd.pid"
   stop_pid "$dir/slurmctld.pid"
   stop_pid "$dir/munged.pid"
+  for f in slurm.conf gres.conf; do  # our symlinks only
+    [ "$(readlink /etc/slurm/$f 2>/dev/null)" = "$dir/$f" ] && rm -f "/etc/slurm/$f"
+  done
   exit 0
 fi
 [ "$cmd" = up ] || { echo "usage: slurm-local.sh up|down DIR" >&2; exit 2; }
@@ -64,6 +69,14 @@ NodeName=localhost NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=$mem Gres=gpu:1 S
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 CONF
 printf 'AutoDetect=off\nNodeName=localhost Name=gpu File=/dev/null\n' > "$dir/gres.conf"
+mkdir -p /etc/slurm
+for f in slurm.conf gres.conf; do
+  if [ -e "/etc/slurm/$f" ] && [ ! -L "/etc/slurm/$f" ]; then
+    echo "slurm-local.sh: /etc/slurm/$f exists and is not ours; not touching a real cluster's configuration" >&2
+    exit 3
+  fi
+  ln -sfn "$dir/$f" "/etc/slurm/$f"
+done
 export SLURM_CONF=$dir/slurm.conf
 
 # munge: a daemon per machine; reuse one that answers

@@ -46,11 +46,13 @@ def test_tiny_workflow_runs_as_slurm_jobs(cluster, tmp_path, repo_config):
     (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     env = dict(os.environ, SLURM_CONF=str(cluster / "slurm.conf"))
     proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--profile", "workflow/profiles/slurm", "--jobs", "4",
+        [sys.executable, "-m", "snakemake", "figures/fig1b.pdf", "results/claims.csv",
+         "--profile", "workflow/profiles/slurm", "--jobs", "4",
          # this test cluster has no accounting database: poll with squeue, and no account
          "--slurm-no-account", "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "1",
-         "figures/fig1b.pdf", "results/claims.csv"],
-        cwd=work, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=1200)
+         # a group job must fit this node (the profile allows 4 CPUs per group job)
+         "--resources", f"cpus_per_task={os.cpu_count()}", "mem_mb=8000"],
+        cwd=work, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]
     job_ids = set(re.findall(r"SLURM (?:run )?ID[: ]+'?(\d+)", out, re.I)) | set(re.findall(r"jobid[: ]+'?(\d+)", out, re.I))

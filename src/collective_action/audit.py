@@ -109,11 +109,19 @@ def _load(path: str) -> tuple[dict | None, str]:
     return record, "ok"
 
 
-def audit(targets: Iterable[str], plan: Plan, root: str | os.PathLike = ".") -> list[Entry]:
-    """Audit the targets and everything behind them; paths are relative to ``root``."""
+def audit(targets: Iterable[str], plan: Plan, root: str | os.PathLike = ".",
+          skip_unbuilt: bool = False) -> tuple[list[Entry], list[str]]:
+    """Audit the targets and everything behind them; paths are relative to ``root``.
+
+    Returns (entries, targets skipped). With ``skip_unbuilt`` a target that was never
+    built is skipped rather than a finding (auditing "whatever of the default target
+    exists"); a missing artifact that something built was read from is always a finding.
+    """
     root = Path(root)
     entries: dict[str, Entry] = {}
-    pending = [os.path.normpath(t) for t in targets]
+    targets = [os.path.normpath(t) for t in targets]
+    skipped = [t for t in targets if skip_unbuilt and not (root / t).exists()]
+    pending = [t for t in targets if t not in skipped]
     current_code = store.code_version()
     while pending:
         path = pending.pop(0)
@@ -145,18 +153,17 @@ def audit(targets: Iterable[str], plan: Plan, root: str | os.PathLike = ".") -> 
         for role, record in sorted(prov.get("inputs", {}).items()):
             ipath = os.path.normpath(record["path"])
             full = root / ipath
+            if ipath.startswith((RESULTS + "/", FIGURES_DIR + "/")):
+                pending.append(ipath)  # walked even when missing: its own entry says so
             if not full.exists():
                 problems.append(f"{ipath} missing")
-                continue
-            if store.sha256_file(full) != record["sha256"]:
+            elif store.sha256_file(full) != record["sha256"]:
                 problems.append(f"{ipath} changed since it was read")
-            if ipath.startswith((RESULTS + "/", FIGURES_DIR + "/")):
-                pending.append(ipath)
         entry.checks["inputs"] = "ok" if not problems else "; ".join(problems)
-    return list(entries.values())
+    return list(entries.values()), skipped
 
 
-def format_table(entries: list[Entry]) -> str:
+def format_table(entries: list[Entry], skipped: Iterable[str] = ()) -> str:
     checks = ["exists", "checksum", "config", "code", "inputs"]
     lines = [f"{'artifact':<58} {'step':<11} " + " ".join(f"{c:<8}" for c in checks)]
     for e in entries:
@@ -168,11 +175,15 @@ def format_table(entries: list[Entry]) -> str:
     lines.append("")
     lines.append(f"{len(entries)} artifacts audited, {len(findings)} finding(s)")
     lines += [f"  {path}: {finding}" for path, finding in findings]
+    skipped = list(skipped)
+    if skipped:
+        lines.append(f"{len(skipped)} target(s) not built yet, not audited: " + ", ".join(skipped))
     return "\n".join(lines)
 
 
-def run(targets: Iterable[str], config: Mapping[str, Any], schema_path: str, root: str = ".") -> int:
+def run(targets: Iterable[str], config: Mapping[str, Any], schema_path: str, root: str = ".",
+        skip_unbuilt: bool = False) -> int:
     """Audit, print the table, and return the exit status (0 clean, 1 findings)."""
-    entries = audit(targets, Plan(config, schema_path=schema_path), root)
-    print(format_table(entries))
+    entries, skipped = audit(targets, Plan(config, schema_path=schema_path), root, skip_unbuilt)
+    print(format_table(entries, skipped))
     return 1 if any(e.findings for e in entries) else 0

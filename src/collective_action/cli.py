@@ -1,7 +1,7 @@
 """Command line: ``python -m collective_action audit [TARGET ...]``.
 
 Run from the workflow's directory (where config.yaml is). Without targets the
-audit covers the default target's figures, tables and claims.
+audit covers whatever of the default target's figures, tables and claims is built.
 """
 from __future__ import annotations
 
@@ -38,8 +38,9 @@ def main(argv=None) -> int:
     root = Path(args.directory)
     config = _config([root / "config.yaml", *args.configfile])
     schema = root / REPO_SCHEMA
-    targets = args.targets or [t for t in Plan(config, str(schema)).default_targets()]
-    return audit.run(targets, config, str(schema), str(root))
+    # named targets must exist; the default target is audited as far as it is built
+    targets = args.targets or Plan(config, str(schema)).default_targets()
+    return audit.run(targets, config, str(schema), str(root), skip_unbuilt=not args.targets)
 
 
 if __name__ == "__main__":

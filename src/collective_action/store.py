@@ -36,20 +36,21 @@ class ArtifactError(RuntimeError):
 
 
 # ----------------------------------------------------------------------------- checksums
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
+def _hash_file(path: str | os.PathLike, algorithm: str, chunk: int = 1 << 20) -> str:
+    h = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(chunk), b""):
             h.update(block)
     return h.hexdigest()
 
 
-def md5_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
+def sha256_file(path: str | os.PathLike) -> str:
+    return _hash_file(path, "sha256")
+
+
+def md5_file(path: str | os.PathLike) -> str:
+    """md5, for the checksums dataset publishers give."""
+    return _hash_file(path, "md5")
 
 
 def sha256_json(obj: Any) -> str:

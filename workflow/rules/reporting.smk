@@ -63,7 +63,8 @@ rule epoch_table:
 
 
 rule audit:
-    """Verify every artifact behind the default target (checksums, config, code, inputs); fails on any finding.
+    """Verify every artifact behind the default target, as far as it is built (checksums, config, code,
+    inputs); fails on any finding.
     For one figure: python -m collective_action audit figures/fig1b.pdf"""
     params:
         targets=PLAN.default_targets(),
