@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -84,6 +86,21 @@ def test_trend_over_k_reproduced_when_rising():
 def test_trend_over_k_not_reproduced_with_a_drop():
     text, ok = claims.trend_over_k(_k_table(lambda k: {2: 0.0, 4: 0.5, 6: 0.3, 8: 0.3}[k]), "success", [0.05, 0.1], 0.95)
     assert not ok and "4->6" in text
+
+
+def test_trend_falling_reports_the_difference_inside_its_interval():
+    text, ok = claims.trend_over_k(_k_table(lambda k: 1 - k / 10), "success", [0.05, 0.1], 0.95, direction=-1)
+    assert ok
+    diff, low, high = map(float, re.search(r"k=2 minus k=8: ([-+.\d]+) \[([-+.\d]+), ([-+.\d]+)\]", text).groups())
+    assert low <= diff <= high and diff == pytest.approx(0.6, abs=0.03)
+
+
+def test_trend_falling_not_reproduced_when_the_interval_spans_zero():
+    # a small fall buried in noise: the interval covers 0, so no claim of a fall
+    text, ok = claims.trend_over_k(_k_table(lambda k: 0.5 - k / 400, noise=0.2), "success", [0.05, 0.1], 0.95,
+                                   direction=-1)
+    diff, low, high = map(float, re.search(r"k=2 minus k=8: ([-+.\d]+) \[([-+.\d]+), ([-+.\d]+)\]", text).groups())
+    assert low < 0 < high and not ok
 
 
 def test_simplicity_claims_read_their_panels():

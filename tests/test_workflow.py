@@ -227,6 +227,15 @@ def test_audit_is_a_snakemake_target(built):
     assert "finding(s)" in (built / "logs/audit.log").read_text() + proc.stdout + proc.stderr
 
 
+def test_report_has_figures_tables_and_captions(built, tmp_path):
+    report = tmp_path / "report.html"
+    snakemake(built, "--report", str(report))
+    html = report.read_text()
+    # snakemake embeds the results; the captions name the scale and data of each
+    assert "fig1b.pdf" in html and "fig1b.csv" in html and "claims.csv" in html
+    assert "the paper&#39;s scale" in html or "the paper's scale" in html or "paper\\u0027s scale" in html
+
+
 # ----------------------------------------------------------------------------- faults
 def test_killed_training_restarts_and_completes(workflow_dir):
     import os

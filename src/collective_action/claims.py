@@ -176,9 +176,9 @@ def trend_over_k(table: pd.DataFrame, value: str, alphas: Sequence[float], confi
     if len(ks) < 2:
         return (f"fewer than two values of {by}", False)
     means = ", ".join(f"{by}={k:g}: {t_interval(per_seed[k], confidence)[0]:.3f}" for k in ks)
-    end = welch_interval(per_seed[ks[-1]], per_seed[ks[0]], confidence)
-    if direction < 0:
-        end = tuple(-v for v in reversed(end))  # smallest minus largest
+    # (difference, low, high) for the end that should be larger minus the other
+    end = (welch_interval(per_seed[ks[-1]], per_seed[ks[0]], confidence) if direction > 0
+           else welch_interval(per_seed[ks[0]], per_seed[ks[-1]], confidence))
     against = [(a, b) for a, b in zip(ks, ks[1:])
                if (welch_interval(per_seed[b], per_seed[a], confidence)[2] < 0 if direction > 0
                    else welch_interval(per_seed[b], per_seed[a], confidence)[1] > 0)]
