@@ -63,3 +63,20 @@ def test_dataset_overrides_merge_over_defaults(repo_config):
 def test_alpha_paths_round_trip(alpha):
     assert float(fmt_alpha(alpha)) == alpha
     assert fmt_alpha(float(fmt_alpha(alpha))) == fmt_alpha(alpha)
+
+
+def test_report_captions_are_clean_restructuredtext(repo_config):
+    """Snakemake renders captions as RST: text like -|x2| must not turn into markup or errors."""
+    from docutils.core import publish_parts
+
+    from collective_action.catalog import FIGURES
+
+    plan = _plan(repo_config)
+    captions = [plan.figure_caption(f) for f in FIGURES if plan.figure_available(f)]
+    captions += [plan.table_caption(p) for p in repo_config["panels"]]
+    for caption in captions:
+        html = publish_parts(caption, writer_name="html",
+                             settings_overrides={"report_level": 2, "halt_level": 5})["body"]
+        assert "system-message" not in html, caption
+    fig5a = plan.figure_caption("fig5a")
+    assert "-|x2|" in publish_parts(fig5a, writer_name="html")["body"]

@@ -65,6 +65,14 @@ def expand_datasets(datasets: Mapping[str, Any]) -> tuple[dict[str, dict], dict[
 FAMILY_LISTS = {"ks": ("k", lambda k: f"k{int(k)}"), "cs": ("c", lambda c: f"c{round(float(c) * 100)}")}
 
 
+
+def rst_escape(text: str) -> str:
+    """Plain text made literal in reStructuredText (Snakemake's report captions are RST):
+    ``|x2|`` would be a substitution, ``*`` emphasis, a trailing ``word_`` a reference."""
+    text = re.sub(r"([\\|*`])", r"\\\1", text)
+    return re.sub(r"(\w)_(?=\W|$)", r"\1\\_", text)
+
+
 class Plan:
     def __init__(self, config: Mapping[str, Any], schema_path: str = str(cfgmod.REPO_SCHEMA)):
         cfgmod.validate(config, cfgmod.load_schema(schema_path))
@@ -281,15 +289,17 @@ class Plan:
         return "Scale and data: " + "; ".join(parts) + "."
 
     def figure_caption(self, figure: str) -> str:
+        """The report caption (reStructuredText) of a figure."""
         spec = self._figure(figure)
         datasets = {d for ps in spec.panels for d in self.panel_datasets(ps.panel)}
-        return f"{spec.caption} {self.describe_data(datasets)}"
+        return rst_escape(f"{spec.caption} {self.describe_data(datasets)}")
 
     def table_caption(self, panel: str) -> str:
         p = self.panel(panel)
-        return (f"Table of panel {panel}: one row per run (seed) and stopping rule ({', '.join(p['stopping'])}); "
-                f"algorithms {', '.join(p['algorithms'])}; alphas {p['alphas']}; alpha_val {p['alpha_vals']}. "
-                f"{self.describe_data(self.panel_datasets(panel))}")
+        return rst_escape(
+            f"Table of panel {panel}: one row per run (seed) and stopping rule ({', '.join(p['stopping'])}); "
+            f"algorithms {', '.join(p['algorithms'])}; alphas {p['alphas']}; alpha_val {p['alpha_vals']}. "
+            f"{self.describe_data(self.panel_datasets(panel))}")
 
     def figure_available(self, figure: str) -> bool:
         return all(ps.panel in self.config["panels"] for ps in FIGURES[figure].panels)
