@@ -68,6 +68,7 @@ def test_alpha_paths_round_trip(alpha):
 def test_report_captions_are_clean_restructuredtext(repo_config):
     """Snakemake renders captions as RST: text like -|x2| must not turn into markup or errors."""
     from docutils.core import publish_parts
+    from docutils.writers.html4css1 import Writer
 
     from collective_action.catalog import FIGURES
 
@@ -75,8 +76,8 @@ def test_report_captions_are_clean_restructuredtext(repo_config):
     captions = [plan.figure_caption(f) for f in FIGURES if plan.figure_available(f)]
     captions += [plan.table_caption(p) for p in repo_config["panels"]]
     for caption in captions:
-        html = publish_parts(caption, writer_name="html",
+        html = publish_parts(caption, writer=Writer(),
                              settings_overrides={"report_level": 2, "halt_level": 5})["body"]
         assert "system-message" not in html, caption
     fig5a = plan.figure_caption("fig5a")
-    assert "-|x2|" in publish_parts(fig5a, writer_name="html")["body"]
+    assert "-|x2|" in publish_parts(fig5a, writer=Writer())["body"]
