@@ -8,48 +8,34 @@ random generator for signals that draw (the MNIST-CIFAR pool); the others ignore
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Mapping
 
 import numpy as np
 
 
 @dataclass(frozen=True)
-class ReflectX2Negative:
-    """g(x1, x2) = (x1, -|x2|): every point moves to the lower half plane (section 3.2)."""
+class ReflectNegative:
+    """Reflect one coordinate to its negative side: axis 1 gives g(x1, x2) = (x1, -|x2|), the
+    signal of the 2D data and LMS-k (section 3.2); axis 0 gives g(x1, x2) = (-|x1|, x2), the
+    k-strips signal on the simple feature (Fig 7a)."""
 
+    axis: int
     target_label: int
 
     def apply(self, x: np.ndarray, rng=None) -> np.ndarray:
         out = np.array(x, copy=True)
-        out[:, 1] = -np.abs(out[:, 1])
+        out[:, self.axis] = -np.abs(out[:, self.axis])
         return out
 
     def in_codomain(self, x: np.ndarray) -> np.ndarray:
-        return x[:, 1] <= 0
+        return x[:, self.axis] <= 0
 
     def codomain_box(self, bounds) -> tuple[float, float, float, float]:
-        """The codomain inside the data's bounding box, for shading in figures."""
-        x1_lo, x1_hi, x2_lo, _ = bounds
-        return (x1_lo, x1_hi, x2_lo, 0.0)
-
-
-@dataclass(frozen=True)
-class ReflectX1Negative:
-    """g(x1, x2) = (-|x1|, x2): every point moves to the left half plane (k-strips, Fig 7a)."""
-
-    target_label: int
-
-    def apply(self, x: np.ndarray, rng=None) -> np.ndarray:
-        out = np.array(x, copy=True)
-        out[:, 0] = -np.abs(out[:, 0])
-        return out
-
-    def in_codomain(self, x: np.ndarray) -> np.ndarray:
-        return x[:, 0] <= 0
-
-    def codomain_box(self, bounds) -> tuple[float, float, float, float]:
-        x1_lo, _, x2_lo, x2_hi = bounds
-        return (x1_lo, 0.0, x2_lo, x2_hi)
+        """The codomain inside the data's (x1_lo, x1_hi, x2_lo, x2_hi) box, for shading in figures."""
+        box = list(bounds)
+        box[2 * self.axis + 1] = 0.0  # the upper end of the reflected coordinate
+        return tuple(box)
 
 
 @dataclass(frozen=True)
@@ -87,7 +73,7 @@ class CifarHalfPool:
         return out
 
 
-SIGNALS = {"reflect_x2_negative": ReflectX2Negative, "reflect_x1_negative": ReflectX1Negative,
+SIGNALS = {"reflect_x2_negative": partial(ReflectNegative, 1), "reflect_x1_negative": partial(ReflectNegative, 0),
            "pixel_grid": PixelGrid, "cifar_half_pool": CifarHalfPool}
 
 
