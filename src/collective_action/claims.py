@@ -323,6 +323,28 @@ def _on(check, panel):
     return lambda tables, cfg: check(tables, cfg, panel)
 
 
+# Section 3.3's claims, each checked on the 2D data and on the image data:
+# claim -> (statement, check, suffix of the table it reads)
+_DRO_CLAIMS = {
+    "C4": ("CVaR-DRO's per-epoch success oscillates strongly (more than ERM's)", check_c4, "_epochs"),
+    "C5": ("Stopped at maximum accuracy on a collective-free validation set, CVaR-DRO's success is near 0",
+           check_c5, ""),
+    "C6": ("CVaR-DRO's success depends strongly on alpha_val, ERM's barely", check_c6, ""),
+    "C7": ("ERM at alpha=0.1 reaches near-full success; at alpha=0.001 it stays at or below 0.4 even with "
+           "alpha_val=1", check_c7, ""),
+}
+
+
+def _dro_claims(ids: Sequence[str], variants: Sequence[tuple[str, str, str]]) -> list[Claim]:
+    """One row per claim and (figure, panel, data) variant."""
+    rows = []
+    for cid in ids:
+        statement, check, suffix = _DRO_CLAIMS[cid]
+        rows += [Claim(cid, figure, f"{statement}; {data}.", (panel + suffix,), _on(check, panel))
+                 for figure, panel, data in variants]
+    return rows
+
+
 CLAIMS: tuple[Claim, ...] = (
     Claim("C1", "fig1b", "On the 2D data, a small collective is more successful against JTT and LfF than against ERM.",
           ("fig1b",), check_c1),
@@ -330,27 +352,11 @@ CLAIMS: tuple[Claim, ...] = (
           ("fig1b",), check_c2),
     Claim("C3", "fig1c", "On CIFAR-10, JTT and LfF give higher success than ERM at small alpha and lower at large alpha "
                          "(crossing about 0.1).", ("fig1c",), check_c3),
-    Claim("C4", "fig3_2d", "CVaR-DRO's per-epoch success oscillates strongly (more than ERM's); 2D data.",
-          ("fig3_2d_epochs",), _on(check_c4, "fig3_2d")),
-    Claim("C5", "fig3_2d", "Stopped at maximum accuracy on a collective-free validation set, CVaR-DRO's success is "
-                           "near 0; 2D data.", ("fig3_2d",), _on(check_c5, "fig3_2d")),
-    Claim("C6", "fig4_2d", "CVaR-DRO's success depends strongly on alpha_val, ERM's barely; 2D data.", ("fig4_2d",),
-          _on(check_c6, "fig4_2d")),
-    Claim("C7", "fig4_2d", "ERM at alpha=0.1 reaches near-full success; at alpha=0.001 it stays at or below 0.4 even "
-                           "with alpha_val=1; 2D data.", ("fig4_2d",), _on(check_c7, "fig4_2d")),
+    *_dro_claims(("C4", "C5"), [("fig3_2d", "fig3_2d", "2D data")]),
+    *_dro_claims(("C6", "C7"), [("fig4_2d", "fig4_2d", "2D data")]),
     Claim("C8", "fig5b", "On LMS-k, success rises with k (k=8 above k=2 at a fixed alpha).", ("fig5b",), check_c8),
-    Claim("C4", "fig3", "CVaR-DRO's per-epoch success oscillates strongly (more than ERM's); Waterbirds.",
-          ("fig3_epochs",), _on(check_c4, "fig3")),
-    Claim("C5", "fig3", "Stopped at maximum accuracy on a collective-free validation set, CVaR-DRO's success is near 0; "
-                        "Waterbirds.", ("fig3",), _on(check_c5, "fig3")),
-    Claim("C6", "fig4", "CVaR-DRO's success depends strongly on alpha_val, ERM's barely; CIFAR-10.", ("fig4_cifar",),
-          _on(check_c6, "fig4_cifar")),
-    Claim("C6", "fig4", "CVaR-DRO's success depends strongly on alpha_val, ERM's barely; Waterbirds.", ("fig4_waterbirds",),
-          _on(check_c6, "fig4_waterbirds")),
-    Claim("C7", "fig4", "ERM at alpha=0.1 reaches near-full success; at alpha=0.001 it stays at or below 0.4 even with "
-                        "alpha_val=1; CIFAR-10.", ("fig4_cifar",), _on(check_c7, "fig4_cifar")),
-    Claim("C7", "fig4", "ERM at alpha=0.1 reaches near-full success; at alpha=0.001 it stays at or below 0.4 even with "
-                        "alpha_val=1; Waterbirds.", ("fig4_waterbirds",), _on(check_c7, "fig4_waterbirds")),
+    *_dro_claims(("C4", "C5"), [("fig3", "fig3", "Waterbirds")]),
+    *_dro_claims(("C6", "C7"), [("fig4", "fig4_cifar", "CIFAR-10"), ("fig4", "fig4_waterbirds", "Waterbirds")]),
     Claim("C9", "fig6", "On MNIST-CIFAR, success falls as the MNIST-label correlation c rises.", ("fig6b", "fig6c"),
           check_c9),
     Claim("C10", "fig7b", "On k-strips, more strips give higher success at small alpha.", ("fig7b",), check_c10),
