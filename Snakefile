@@ -4,18 +4,32 @@
 # Steps (each a file): prepare -> poison -> train -> evaluate -> table -> figure / claims.
 # All logic lives in the `collective_action` package; rules only wire files to it.
 
-from collective_action.plan import Plan, WILDCARDS
+from snakemake.utils import min_version
+
+from collective_action import captions, paths
+from collective_action.jobs import Jobs
+from collective_action.plan import Plan
+
+min_version("9.0")
+
 
 configfile: "config.yaml"
 
+
 report: "workflow/report/workflow.rst"
 
-# Validates the whole config against workflow/schemas/config.schema.yaml (and the
-# cross-references) before any job runs; a bad key is one error that names it.
-PLAN = Plan(config, schema_path=workflow.source_path("workflow/schemas/config.schema.yaml"))
+
+# Validates the whole config against workflow/schemas/config.schema.yaml (completed by the
+# learner, signal and dataset registries) before any job runs; a bad key is one error that names it.
+PLAN = Plan(
+    config, schema_path=workflow.source_path("workflow/schemas/config.schema.yaml")
+)
+JOBS = Jobs(PLAN)
+
 
 wildcard_constraints:
-    **WILDCARDS,
+    **paths.WILDCARDS,
+
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"

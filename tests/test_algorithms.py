@@ -1,8 +1,8 @@
 import numpy as np
 import torch
 
-from collective_action.algorithms import lff
-from collective_action.algorithms.common import weighted_mean_loss
+from collective_action.learners import lff
+from collective_action.learners.base import weighted_mean_loss
 
 
 def test_generalized_ce_formula_and_gradient():

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collective_action import claims
+from collective_action.claims import core as claims
 
 CFG = {"panels": ["fig1b"], "small_alpha_max": 0.1, "large_alpha_min": 0.4, "confidence": 0.95}
 

@@ -2,8 +2,13 @@ import copy
 
 import pytest
 
+from types import SimpleNamespace
+
+from collective_action import captions
 from collective_action import config as cfgmod
-from collective_action.plan import Plan, fmt_alpha
+from collective_action.jobs import Jobs
+from collective_action.paths import fmt_alpha
+from collective_action.plan import Plan
 
 from conftest import SCHEMA
 
@@ -40,21 +45,26 @@ def test_bad_config_names_the_key(repo_config, mutate, key):
     assert str(err.value).startswith(f"config key '{key}'")
 
 
+def train_params(plan, dataset, algorithm, alpha, alpha_val):
+    wc = SimpleNamespace(dataset=dataset, algorithm=algorithm, alpha=alpha, alpha_val=alpha_val)
+    return Jobs(plan)["train"].params(wc)
+
+
 def test_train_params_change_only_for_the_changed_algorithm(repo_config):
     base = _plan(repo_config)
     cfg = copy.deepcopy(repo_config)
     cfg["algorithms"]["jtt"]["upweight"] = 7
     changed = _plan(cfg)
-    assert base.train_params("2d", "jtt", "0.1", "0.0") != changed.train_params("2d", "jtt", "0.1", "0.0")
+    assert train_params(base, "2d", "jtt", "0.1", "0.0") != train_params(changed, "2d", "jtt", "0.1", "0.0")
     for algo in ("erm", "lff"):
-        assert base.train_params("2d", algo, "0.1", "0.0") == changed.train_params("2d", algo, "0.1", "0.0")
+        assert train_params(base, "2d", algo, "0.1", "0.0") == train_params(changed, "2d", algo, "0.1", "0.0")
 
 
 def test_dataset_overrides_merge_over_defaults(repo_config):
     cfg = copy.deepcopy(repo_config)
     cfg["datasets"]["2d"]["training"] = {"epochs": 3}
     cfg["datasets"]["2d"]["algorithms"] = {"jtt": {"upweight": 5}}
-    params = _plan(cfg).train_params("2d", "jtt", "0.1", "0.0")
+    params = train_params(_plan(cfg), "2d", "jtt", "0.1", "0.0")
     assert params["training"]["epochs"] == 3 and params["training"]["lr"] == repo_config["training"]["lr"]
     assert params["hyperparameters"] == {**repo_config["algorithms"]["jtt"], "upweight": 5}
 
@@ -70,14 +80,15 @@ def test_report_captions_are_clean_restructuredtext(repo_config):
     from docutils.core import publish_parts
     from docutils.writers.html4css1 import Writer
 
-    from collective_action.catalog import FIGURES
+    from collective_action.figures.catalog import FIGURES
 
     plan = _plan(repo_config)
-    captions = [plan.figure_caption(f) for f in FIGURES if plan.figure_available(f)]
-    captions += [plan.table_caption(p) for p in repo_config["panels"]]
-    for caption in captions:
+    texts = [captions.figure(plan, f) for f, spec in FIGURES.items()
+             if all(plan.panel_available(p) for p in spec.panel_names())]
+    texts += [captions.table(plan, p) for p in repo_config["panels"]]
+    for caption in texts:
         html = publish_parts(caption, writer=Writer(),
                              settings_overrides={"report_level": 2, "halt_level": 5})["body"]
         assert "system-message" not in html, caption
-    fig5a = plan.figure_caption("fig5a")
+    fig5a = captions.figure(plan, "fig5a")
     assert "-|x2|" in publish_parts(fig5a, writer=Writer())["body"]

@@ -1,7 +1,7 @@
 import torch
 import pytest
 
-from collective_action.algorithms import cvar_dro
+from collective_action.learners import cvar_dro
 
 
 @pytest.mark.parametrize("m, a", [(128, 0.1), (128, 0.2), (10, 0.25), (7, 1.0), (3, 0.5), (1, 0.3)])

@@ -1,10 +1,12 @@
 """The vectorised engine against plain one-model-at-a-time training."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 from collective_action import collective, reference, rng
-from collective_action.algorithms import erm, jtt, lff
+from collective_action.learners import LEARNERS
 from collective_action.engine import Evaluator, FitContext, Split
 from collective_action.models import MLPBank, mlp_sizes
 from collective_action.optim import Adam
@@ -56,7 +58,7 @@ def test_vectorised_erm_equals_per_model_loop():
     seeds = [0, 1, 2]
     overlays = _overlays(x, seeds, 0.2)
     ctx = _context(x, y, overlays, seeds)
-    bank = erm.fit(ctx).bank
+    bank = fit("erm", ctx).bank
     sizes = mlp_sizes(2, [8, 4], 2)
     for m, seed in enumerate(seeds):
         xp, yp, _ = collective.overlay(x, y, *overlays[m], 1)
@@ -69,15 +71,25 @@ def test_vectorised_erm_equals_per_model_loop():
             assert torch.allclose(bank.biases[i][m, 0], lin.bias, atol=1e-10, rtol=0)
 
 
-@pytest.mark.parametrize("algo, hp", [(erm, {}), (jtt, {"identification_epochs": 1, "upweight": 5.0}),
-                                      (lff, {"q": 0.7, "ema": 0.7})])
-def test_a_run_does_not_depend_on_the_runs_beside_it(algo, hp):
+def fit(learner: str, ctx, hp=None):
+    from collective_action.learners import defaults
+
+    return LEARNERS.get(learner)(ctx, {**defaults(learner), **(hp or ctx.hp)}).fit()
+
+
+# small, fast hyperparameters of every registered learner for these tests (a new learner adds its own)
+TEST_HP = {"jtt": {"identification_epochs": 1, "upweight": 5.0}, "cvar_dro": {"fraction": 0.2}}
+
+
+@pytest.mark.parametrize("learner", LEARNERS.names())
+def test_a_run_does_not_depend_on_the_runs_beside_it(learner):
     x, y = _data()
     seeds = [0, 1, 2]
     overlays = _overlays(x, seeds, 0.1)
-    together = algo.fit(_context(x, y, overlays, seeds, dtype=torch.float32, epochs=2, hp=hp))
+    hp = TEST_HP.get(learner, {})
+    together = fit(learner, _context(x, y, overlays, seeds, dtype=torch.float32, epochs=2, hp=hp))
     for m, seed in enumerate(seeds):
-        alone = algo.fit(_context(x, y, [overlays[m]], [seed], dtype=torch.float32, epochs=2, hp=hp))
+        alone = fit(learner, _context(x, y, [overlays[m]], [seed], dtype=torch.float32, epochs=2, hp=hp))
         for w_all, w_one in zip(together.bank.weights, alone.bank.weights):
             assert torch.allclose(w_all[m], w_one[0], atol=1e-6)
         for key, value in alone.diagnostics.items():
@@ -109,17 +121,51 @@ def test_bank_initialisation_matches_nn_linear_bounds():
 def test_jtt_records_effective_size_both_ways():
     x, y = _data(400)
     seeds = [0, 1]
-    result = jtt.fit(_context(x, y, _overlays(x, seeds, 0.2), seeds, epochs=2,
-                             hp={"identification_epochs": 1, "upweight": 20.0}))
+    result = fit("jtt", _context(x, y, _overlays(x, seeds, 0.2), seeds, epochs=2,
+                                 hp={"identification_epochs": 1, "upweight": 20.0}))
     d = result.diagnostics
     assert np.allclose(d["alpha_eff"], d["alpha_eff_weights"], rtol=1e-12)
     assert np.allclose(d["alpha_realized"], 0.2)
     assert d["error_set"].shape == (2, 400)
 
 
-def test_evaluator_keeps_one_prediction_per_epoch():
+@pytest.mark.parametrize("learner", LEARNERS.names())
+def test_evaluator_keeps_one_prediction_per_epoch(learner):
     x, y = _data()
-    ctx = _context(x, y, _overlays(x, [0, 1], 0.1), [0, 1], epochs=4)
-    erm.fit(ctx)
+    ctx = _context(x, y, _overlays(x, [0, 1], 0.1), [0, 1], epochs=3, hp=TEST_HP.get(learner, {}))
+    fit(learner, ctx)
     pred = ctx.evaluator.predictions()["test"]
-    assert pred.shape == (4, 2, len(y)) and pred.dtype == np.uint8
+    assert pred.shape == (3, 2, len(y)) and pred.dtype == np.uint8
+
+
+@pytest.mark.parametrize("learner", LEARNERS.names())
+def test_same_seed_same_models(learner):
+    x, y = _data()
+    runs = [fit(learner, _context(x, y, _overlays(x, [0, 1], 0.1), [0, 1], epochs=2, hp=TEST_HP.get(learner, {})))
+            for _ in range(2)]
+    for a, b in zip(runs[0].bank.parameters(), runs[1].bank.parameters()):
+        assert torch.equal(a, b)
+
+
+GOLDEN = {"erm": {}, "jtt": {"identification_epochs": 1, "upweight": 5.0}, "lff": {"q": 0.7, "ema": 0.7},
+          "cvar_dro": {"fraction": 0.2}}
+
+
+@pytest.mark.parametrize("learner", sorted(GOLDEN))
+def test_learners_reproduce_their_results_before_the_learner_interface(learner):
+    """tests/data/learners_golden.npz holds each learner's final parameters, per-epoch test predictions and
+    diagnostics on a small cell (float64), computed by the code before the learner interface (commit 1f42a7f)."""
+    golden = np.load(Path(__file__).parent / "data" / "learners_golden.npz")
+    x, y, x_test = golden["x"], golden["y"], golden["x_test"]
+    seeds = [0, 1, 2]
+    ctx = FitContext(train=Split.from_overlays(x, y, _overlays(x, seeds, 0.2), 1, "cpu", torch.float64),
+                     evaluator=Evaluator(per_run={}, shared={"test": torch.from_numpy(x_test)}, batch_size=64),
+                     model_spec={"kind": "mlp", "hidden": [8, 4]}, input_shape=[2], n_classes=2, seeds=seeds,
+                     base_seed=0, epochs=3, batch_size=32, lr=1e-2, weight_decay=0.0, hp=GOLDEN[learner],
+                     device=torch.device("cpu"), dtype=torch.float64)
+    result = fit(learner, ctx)
+    for key, value in result.bank.state_arrays().items():
+        np.testing.assert_allclose(value, golden[f"{learner}/model/{key}"], rtol=0, atol=1e-12)
+    assert np.array_equal(ctx.evaluator.predictions()["test"], golden[f"{learner}/pred/test"])
+    for key, value in result.diagnostics.items():
+        np.testing.assert_allclose(np.asarray(value, dtype=float), golden[f"{learner}/diag/{key}"], rtol=0, atol=1e-12)

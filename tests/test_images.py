@@ -8,7 +8,8 @@ import torch
 
 from collective_action import store
 from collective_action.augment import random_crop_flip
-from collective_action.datasets import check_staged, images, sources
+from collective_action import datasets
+from collective_action.datasets import check_staged, sources
 from collective_action.signals import make_signal
 
 import image_fixtures as fx
@@ -128,9 +129,9 @@ SPEC = {"seed": 0, "model": "cnn"}
 def test_cifar10_dataset_h5(tmp_path, cifar_batches):
     npz = fx.write_npz(tmp_path / "c.npz", cifar_batches)
     out = tmp_path / "cifar.h5"
-    images.prepare("cifar10", {**SPEC, "builder": "cifar10", "n_val": 20,
-                               "signal": {"kind": "pixel_grid", "target_label": 0}},
-                   {"cifar10": {"kind": "npz", "path": str(npz)}}, str(tmp_path), 0, str(out))
+    datasets.prepare("cifar10", {**SPEC, "builder": "cifar10", "n_val": 20,
+                                 "signal": {"kind": "pixel_grid", "target_label": 0}}, 0, str(out),
+                     sources={"cifar10": {"kind": "npz", "path": str(npz)}}, data_dir=str(tmp_path))
     art = store.read_h5(out)
     assert art["train/x"].shape == (180, 3, 32, 32) and art["val/x"].shape == (20, 3, 32, 32)
     assert art["test/x"].shape == (40, 3, 32, 32) and art["train/x"].dtype == np.uint8
@@ -157,9 +158,9 @@ def test_mnist_cifar_composition_and_correlation(tmp_path):
             "mnist": {"kind": "npz", "path": str(tmp_path / "m.npz")}}
     for c in (0.0, 1.0):
         out = tmp_path / f"mc{c}.h5"
-        images.prepare("mc", {**SPEC, "builder": "mnist_cifar", "c": c, "pool_size": 10, "n_val": 20,
-                              "signal": {"kind": "cifar_half_pool", "pool": "automobile", "target_label": 1}},
-                       srcs, str(tmp_path), 0, str(out))
+        datasets.prepare("mc", {**SPEC, "builder": "mnist_cifar", "c": c, "pool_size": 10, "n_val": 20,
+                                "signal": {"kind": "cifar_half_pool", "pool": "automobile", "target_label": 1}},
+                         0, str(out), sources=srcs, data_dir=str(tmp_path))
         art = store.read_h5(out)
         x, y = art["train/x"], art["train/y"]
         assert x.shape[1:] == (3, 64, 32) and set(y) == {0, 1}
@@ -188,10 +189,10 @@ def test_waterbirds_standin_structure(tmp_path):
     x = r.integers(0, 256, size=(len(y), 32, 32, 3), dtype=np.uint8)
     np.savez(tmp_path / "c.npz", x_train=x, y_train=y, x_test=x[:600], y_test=y[:600])
     out = tmp_path / "wb.h5"
-    images.prepare("waterbirds", {**SPEC, "builder": "waterbirds", "image_size": 32, "n_val": 60,
-                                  "signal": {"kind": "pixel_grid", "target_label": 1}},
-                   {"waterbirds": {"kind": "standin"}, "cifar10": {"kind": "npz", "path": str(tmp_path / "c.npz")}},
-                   str(tmp_path), 0, str(out))
+    datasets.prepare("waterbirds", {**SPEC, "builder": "waterbirds", "image_size": 32, "n_val": 60,
+                                    "signal": {"kind": "pixel_grid", "target_label": 1}}, 0, str(out),
+                     sources={"waterbirds": {"kind": "standin"},
+                              "cifar10": {"kind": "npz", "path": str(tmp_path / "c.npz")}}, data_dir=str(tmp_path))
     art = store.read_h5(out)
     meta = art.attrs["meta"]
     assert meta["standin"] and "STAND-IN" in meta["source_label"]
@@ -288,4 +289,9 @@ def test_paper_config_validates():
     base = yaml.safe_load((REPO / "config.yaml").read_text())
     paper = yaml.safe_load((REPO / "config.paper.yaml").read_text())
     plan = Plan(deep_merge(base, paper), schema_path=str(SCHEMA))
-    assert plan.train_params("cifar10", "erm", "0.1", "0.0")["model"]["kind"] == "resnet50"
+    from types import SimpleNamespace
+
+    from collective_action.jobs import Jobs
+
+    wc = SimpleNamespace(dataset="cifar10", algorithm="erm", alpha="0.1", alpha_val="0.0")
+    assert Jobs(plan)["train"].params(wc)["model"]["kind"] == "resnet50"

@@ -7,7 +7,8 @@ provenance record:
   payload checksum inside an h5 file, the sha256 in a CSV/PDF's sidecar);
 - ``config``: the config slice it recorded against the slice the current config
   gives for it (a difference means the artifact is stale);
-- ``code``: the code and package versions it recorded against the current ones;
+- ``code``: the hashes of the package modules its step runs, recorded in its params,
+  against the current source (a difference names the module), and the package version;
 - ``inputs``: each recorded input still exists and still has the recorded sha256.
 
 Every problem is a finding that names the artifact; the audit prints a table and
@@ -23,7 +24,9 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from . import __version__, store
-from .plan import FIGURES_DIR, RESULTS, WILDCARDS, Plan
+from .jobs import Jobs
+from .paths import FIGURES_DIR, RESULTS
+from .plan import Plan
 
 
 @dataclass
@@ -37,40 +40,10 @@ class Entry:
         return [f"{check}: {text}" for check, text in self.checks.items() if text != "ok"]
 
 
-def _patterns() -> list[tuple[re.Pattern, str]]:
-    d, a, p, f = WILDCARDS["dataset"], WILDCARDS["alpha"], WILDCARDS["panel"], WILDCARDS["figure"]
-    algo = WILDCARDS["algorithm"]
-    return [
-        (re.compile(rf"^{RESULTS}/data/(?P<dataset>{d})\.h5$"), "prepare"),
-        (re.compile(rf"^{RESULTS}/poisoned/(?P<dataset>{d})/a(?P<alpha>{a})_v(?P<alpha_val>{a})\.h5$"), "poison"),
-        (re.compile(rf"^{RESULTS}/runs/(?P<dataset>{d})/(?P<algorithm>{algo})/a(?P<alpha>{a})_v(?P<alpha_val>{a})\.h5$"), "train"),
-        (re.compile(rf"^{RESULTS}/metrics/(?P<dataset>{d})/(?P<algorithm>{algo})/a(?P<alpha>{a})_v(?P<alpha_val>{a})\.h5$"), "evaluate"),
-        (re.compile(rf"^{RESULTS}/tables/epochs/(?P<panel>{p})\.csv$"), "epoch_table"),
-        (re.compile(rf"^{RESULTS}/tables/(?P<panel>{p})\.csv$"), "table"),
-        (re.compile(rf"^{RESULTS}/claims\.(csv|md)$"), "claims"),
-        (re.compile(rf"^{FIGURES_DIR}/(?P<figure>{f})\.pdf$"), "figure"),
-    ]
-
-
-def expected_config(plan: Plan, path: str) -> tuple[str, dict[str, Any]]:
-    """(step, the config slice the current config gives the artifact at ``path``)."""
-    for pattern, step in _patterns():
-        m = pattern.match(path)
-        if not m:
-            continue
-        w = m.groupdict()
-        params = {
-            "prepare": lambda: plan.prepare_params(w["dataset"]),
-            "poison": lambda: plan.poison_params(w["dataset"], w["alpha"], w["alpha_val"]),
-            "train": lambda: plan.train_params(w["dataset"], w["algorithm"], w["alpha"], w["alpha_val"]),
-            "evaluate": lambda: plan.evaluate_params(w["dataset"]),
-            "epoch_table": lambda: plan.table_params(w["panel"]),
-            "table": lambda: plan.table_params(w["panel"]),
-            "claims": lambda: plan.claims_params(),
-            "figure": lambda: plan.figure_params(w["figure"]),
-        }[step]()
-        return step, json.loads(store.canonical_json(params))
-    raise ValueError(f"{path}: not an artifact of this workflow")
+def expected_params(jobs: Jobs, path: str) -> tuple[str, dict[str, Any]]:
+    """(step, the params the current config and code give the job that writes ``path``)."""
+    step, params = jobs.params_of(path)
+    return step, json.loads(store.canonical_json(params))
 
 
 def _diff(recorded: Any, expected: Any, prefix: str = "") -> list[str]:
@@ -109,7 +82,7 @@ def _load(path: str) -> tuple[dict | None, str]:
     return record, "ok"
 
 
-def audit(targets: Iterable[str], plan: Plan, root: str | os.PathLike = ".",
+def audit(targets: Iterable[str], jobs: Jobs, root: str | os.PathLike = ".",
           skip_unbuilt: bool = False) -> tuple[list[Entry], list[str]]:
     """Audit the targets and everything behind them; paths are relative to ``root``.
 
@@ -122,7 +95,6 @@ def audit(targets: Iterable[str], plan: Plan, root: str | os.PathLike = ".",
     targets = [os.path.normpath(t) for t in targets]
     skipped = [t for t in targets if skip_unbuilt and not (root / t).exists()]
     pending = [t for t in targets if t not in skipped]
-    current_code = store.code_version()
     while pending:
         path = pending.pop(0)
         if path in entries:
@@ -136,19 +108,23 @@ def audit(targets: Iterable[str], plan: Plan, root: str | os.PathLike = ".",
         if prov is None:
             continue
         entry.step = prov.get("step", "?")
+        recorded = dict(prov.get("config") or {})
+        recorded_code = recorded.pop("code", None)
         try:
-            _, expected = expected_config(plan, path)
-            diffs = _diff(prov.get("config"), expected)
+            _, expected = expected_params(jobs, path)
+            expected_code = expected.pop("code", None)
+            diffs = _diff(recorded, expected)
             entry.checks["config"] = "ok" if not diffs else "stale: " + "; ".join(diffs[:3]) + (
                 f" (+{len(diffs) - 3} more)" if len(diffs) > 3 else "")
+            recorded_code, expected_code = recorded_code or {}, expected_code or {}
+            code = [f"{module} changed" for module in sorted(set(recorded_code) | set(expected_code))
+                    if recorded_code.get(module) != expected_code.get(module)]
         except Exception as exc:  # the dataset or panel left the config, say
             entry.checks["config"] = f"stale: {type(exc).__name__}: {exc}"
-        versions = []
-        if prov.get("code_version") != current_code:
-            versions.append(f"code {prov.get('code_version')} (now {current_code})")
+            code = []
         if prov.get("package_version") != __version__:
-            versions.append(f"package {prov.get('package_version')} (now {__version__})")
-        entry.checks["code"] = "ok" if not versions else "built by other code: " + ", ".join(versions)
+            code.append(f"package {prov.get('package_version')} (now {__version__})")
+        entry.checks["code"] = "ok" if not code else "built by other code: " + ", ".join(code)
         problems = []
         for role, record in sorted(prov.get("inputs", {}).items()):
             ipath = os.path.normpath(record["path"])
@@ -184,6 +160,6 @@ def format_table(entries: list[Entry], skipped: Iterable[str] = ()) -> str:
 def run(targets: Iterable[str], config: Mapping[str, Any], schema_path: str, root: str = ".",
         skip_unbuilt: bool = False) -> int:
     """Audit, print the table, and return the exit status (0 clean, 1 findings)."""
-    entries, skipped = audit(targets, Plan(config, schema_path=schema_path), root, skip_unbuilt)
+    entries, skipped = audit(targets, Jobs(Plan(config, schema_path=schema_path)), root, skip_unbuilt)
     print(format_table(entries, skipped))
     return 1 if any(e.findings for e in entries) else 0

@@ -39,13 +39,13 @@ def random_crop_flip(x: torch.Tensor, generators: Sequence[torch.Generator], pad
 
 
 class ImageTransforms:
-    """uint8 images -> normalised floats, with augmentation for training batches."""
+    """uint8 images -> normalised floats; augmentation of training batches on the uint8 scale."""
 
     def __init__(self, mean: Sequence[float], std: Sequence[float], augment: Mapping[str, Any] | None, device,
                  channels_last: bool = False):
         self.mean = torch.tensor(mean, dtype=torch.float32, device=device).view(-1, 1, 1)
         self.std = torch.tensor(std, dtype=torch.float32, device=device).view(-1, 1, 1)
-        self.augment = augment
+        self.augment_spec = augment
         self.channels_last = channels_last
 
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
@@ -54,10 +54,8 @@ class ImageTransforms:
             out = out.contiguous(memory_format=torch.channels_last)
         return out
 
-    def train(self, x: torch.Tensor, generators) -> torch.Tensor:
-        if self.augment:
-            x = random_crop_flip(x, generators, int(self.augment["crop_padding"]), bool(self.augment["flip"]))
-        return self.normalise(x)
-
-    def eval(self, x: torch.Tensor) -> torch.Tensor:
-        return self.normalise(x)
+    def augment(self, x: torch.Tensor, generators) -> torch.Tensor:
+        """Training batches on the stored (uint8) scale; normalisation comes after (and after an adversary)."""
+        if self.augment_spec:
+            x = random_crop_flip(x, generators, int(self.augment_spec["crop_padding"]), bool(self.augment_spec["flip"]))
+        return x

@@ -32,58 +32,170 @@ def _key_path(parts) -> str:
     return out or "<top level>"
 
 
-def load_schema(path: str | Path) -> dict:
+def load_schema(path: str | Path = REPO_SCHEMA) -> dict:
+    """The config schema: the YAML file, completed with the parts the registries generate."""
     with open(path) as fh:
-        return yaml.safe_load(fh)
+        schema = yaml.safe_load(fh)
+    schema["$defs"].update(generated_defs())
+    return schema
+
+
+STYLE_KEYS = {
+    "label": {"type": "string", "description": "Legend label in figures (default: the learner's)."},
+    "color": {"type": "string", "description": "Matplotlib colour in figures (default: the learner's)."},
+    "marker": {"type": "string", "description": "Matplotlib marker in figures (default: the learner's)."},
+}
+
+
+def _dispatch(key: str, entries, extra=lambda entry: {}) -> list[dict]:
+    """if/then clauses: when ``key`` names an entry, its properties (and requirements) apply."""
+    clauses = []
+    for entry in entries:
+        then = {"properties": dict(entry.meta.get("parameters", entry.meta.get("hyperparameters", {})))}
+        then["properties"].update(extra(entry))
+        if entry.meta.get("required"):
+            then["required"] = list(entry.meta["required"])
+        if entry.meta.get("description"):
+            then["description"] = entry.meta["description"]
+        clauses.append({"if": {"required": [key], "properties": {key: {"const": entry.name}}}, "then": then})
+    return clauses
+
+
+def _family_list(entry) -> dict:
+    """A maker with a family key k also takes 'ks', one dataset per value."""
+    key = entry.meta.get("family")
+    if not key:
+        return {}
+    item = entry.meta.get("parameters", {}).get(key, {})
+    return {f"{key}s": {"type": "array", "minItems": 1, "uniqueItems": True,
+                        "items": {k: v for k, v in item.items() if k != "description"},
+                        "description": f"A family: one dataset '<name>_{key}<value>' per value of {key}, each with "
+                                       f"its own artifacts, so editing the list reruns only what depends on the "
+                                       f"added or removed value. A panel naming the family uses every member."}}
+
+
+def generated_defs() -> dict:
+    """Schema parts that the registries are the source of: learners, signals, generators, builders."""
+    from .datasets.builders import BUILDERS
+    from .datasets.generators import GENERATORS
+    from .learners import LEARNERS
+    from .signals import SIGNALS
+
+    learners = {f"learner_{e.name}": {"type": "object", "description": e.meta.get("description", ""),
+                                      "properties": dict(e.meta.get("hyperparameters", {}))} for e in LEARNERS}
+    return {
+        **learners,
+        "algorithm": {
+            "type": "object",
+            "description": "A learning algorithm: an instance of a learner with its hyperparameters (defaults from "
+                           "the learner's module, see learners/); 'learner' defaults to the entry's own name.",
+            "required": ["learner"],
+            "properties": {"learner": {"enum": LEARNERS.names(), "description": "The learner (learners/<name>.py)."},
+                           **STYLE_KEYS},
+            "allOf": [{"if": {"properties": {"learner": {"const": e.name}}},
+                       "then": {"$ref": f"#/$defs/learner_{e.name}"}} for e in LEARNERS],
+            "unevaluatedProperties": False,
+        },
+        "signal": {
+            "type": "object",
+            "description": "The collective's strategy: the signal g (signals/<module>.py) and its target label y*.",
+            "required": ["kind", "target_label"],
+            "properties": {"kind": {"enum": SIGNALS.names(), "description": "; ".join(
+                               f"'{e.name}': {e.meta.get('description', '')}" for e in SIGNALS)},
+                           "target_label": {"type": "integer", "minimum": 0, "description":
+                                            "y*, the label the collective attaches to its signal."}},
+            "allOf": _dispatch("kind", SIGNALS),
+            "unevaluatedProperties": False,
+        },
+        "dataset_maker": {
+            "description": "The generator or builder of a dataset, and the keys each one takes.",
+            "properties": {
+                "generator": {"enum": GENERATORS.names(), "description": "; ".join(
+                    f"'{e.name}': {e.meta.get('description', '')}" for e in GENERATORS)},
+                "builder": {"enum": BUILDERS.names(), "description": "; ".join(
+                    f"'{e.name}': {e.meta.get('description', '')}" for e in BUILDERS)},
+            },
+            "allOf": _dispatch("generator", GENERATORS, _family_list) + _dispatch("builder", BUILDERS, _family_list),
+        },
+    }
+
+
+def _error(err, prefix=()) -> "ConfigError":
+    path = [*prefix, *err.absolute_path]
+    message = err.message
+    if err.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(err.instance, Mapping):
+        known = set(err.schema.get("properties", {}))
+        for sub in err.schema.get("allOf", []):  # properties of the matching if/then clauses
+            known |= set(sub.get("then", {}).get("properties", {}))
+        extra = sorted(k for k in err.instance if k not in known) if err.validator == "additionalProperties" else \
+            sorted(k for k in err.instance if str(k) in message)
+        if extra:
+            path.append(extra[0])
+            message = "unknown key" + (f" (allowed here: {', '.join(sorted(known))})" if known else "")
+    return ConfigError(f"config key '{_key_path(path)}': {message}")
+
+
+def _with_learners(config: Mapping[str, Any]) -> dict:
+    """A copy in which every algorithm names its learner (an entry's name is its default learner)."""
+    config = copy.deepcopy(dict(config))
+    for name, algo in (config.get("algorithms") or {}).items():
+        if isinstance(algo, dict):
+            algo.setdefault("learner", name)
+    return config
 
 
 def validate(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
     """Validate against the JSON schema, then the cross-references; raise one ConfigError."""
     import jsonschema
 
+    from .learners import LEARNERS
+
+    for name, algo in (config.get("algorithms") or {}).items():
+        if isinstance(algo, Mapping) and "learner" not in algo and name not in LEARNERS:
+            raise ConfigError(f"config key 'algorithms.{name}': no learner named '{name}'; say which learner it runs "
+                              f"with 'learner:' (learners: {', '.join(LEARNERS.names())})")
     validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    errors = sorted(validator.iter_errors(_with_learners(config)),
+                    key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
-        err = jsonschema.exceptions.best_match(errors)
-        path = list(err.absolute_path)
-        message = err.message
-        if err.validator == "additionalProperties" and isinstance(err.instance, Mapping):
-            known = set(err.schema.get("properties", {}))
-            extra = sorted(k for k in err.instance if k not in known)
-            if extra:
-                path.append(extra[0])
-                message = f"unknown key (allowed here: {', '.join(sorted(known)) or 'none'})"
-        raise ConfigError(f"config key '{_key_path(path)}': {message}")
-    _check_references(config)
+        raise _error(jsonschema.exceptions.best_match(errors))
+    _check_references(config, schema)
 
 
-def _check_references(config: Mapping[str, Any]) -> None:
+def validate_at(instance: Any, schema: Mapping[str, Any], definition: str, key: tuple) -> None:
+    """Validate one value against ``$defs/<definition>``; the error names ``key`` and below."""
+    import jsonschema
+
+    sub = {"$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
+    errors = list(jsonschema.Draft202012Validator(sub).iter_errors(instance))
+    if errors:
+        raise _error(jsonschema.exceptions.best_match(errors), key)
+
+
+def _check_references(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    from .datasets import maker
+
     datasets = config["datasets"]
     for name, spec in datasets.items():
         if ("generator" in spec) == ("builder" in spec):
             raise ConfigError(f"config key 'datasets.{name}': needs exactly one of 'generator' (synthetic) or "
-                              f"'builder' (image data)")
-        required = (("n_train", "n_val", "n_test") if "generator" in spec else
-                    {"cifar10": ("n_val",), "mnist_cifar": ("n_val", "pool_size"),
-                     "waterbirds": ("n_val", "image_size")}[spec["builder"]])
-        for key in required:
-            if key not in spec:
-                raise ConfigError(f"config key 'datasets.{name}.{key}': required for this dataset")
-        if spec.get("builder") == "mnist_cifar" and ("c" in spec) + ("cs" in spec) != 1:
-            raise ConfigError(f"config key 'datasets.{name}': builder 'mnist_cifar' needs exactly one of 'c' or 'cs'")
-        has_k = ("k" in spec) + ("ks" in spec)
-        if spec.get("generator") in ("lms_k", "k_strips") and has_k != 1:
-            raise ConfigError(f"config key 'datasets.{name}': generator '{spec['generator']}' needs exactly one of 'k' or 'ks'")
-        if spec.get("generator") == "uniform_2d" and has_k:
-            raise ConfigError(f"config key 'datasets.{name}': generator 'uniform_2d' takes no 'k' or 'ks'")
-        for key in ("margin", "slab_gap"):
-            if spec.get("generator") == "lms_k" and key not in spec:
-                raise ConfigError(f"config key 'datasets.{name}.{key}': required by generator 'lms_k'")
+                              f"'builder' (external data)")
+        family = maker(spec).meta.get("family")
+        if family and (family in spec) + (f"{family}s" in spec) != 1:
+            kind = spec.get("generator") or spec.get("builder")
+            raise ConfigError(f"config key 'datasets.{name}': '{kind}' needs exactly one of '{family}' or "
+                              f"'{family}s'")
         if spec["model"] not in config["models"]:
             raise ConfigError(
                 f"config key 'datasets.{name}.model': unknown model '{spec['model']}' "
                 f"(defined: {sorted(config['models'])})"
             )
+        for algo, override in (spec.get("algorithms") or {}).items():
+            if algo not in config["algorithms"]:
+                raise ConfigError(f"config key 'datasets.{name}.algorithms.{algo}': no algorithm '{algo}' under "
+                                  f"'algorithms'")
+            merged = deep_merge(_with_learners(config)["algorithms"][algo], override)
+            validate_at(merged, schema, "algorithm", ("datasets", name, "algorithms", algo))
     for panel, spec in config["panels"].items():
         if spec["dataset"] not in datasets:
             raise ConfigError(
@@ -92,14 +204,19 @@ def _check_references(config: Mapping[str, Any]) -> None:
         extra = sorted(set(spec.get("per_epoch_alphas", [])) - set(spec["alphas"]))
         if extra:
             raise ConfigError(f"config key 'panels.{panel}.per_epoch_alphas': {extra} not in the panel's alphas")
-        for algo in spec["algorithms"]:
+        for i, algo in enumerate(spec["algorithms"]):
             if algo not in config["algorithms"]:
                 raise ConfigError(
-                    f"config key 'panels.{panel}.algorithms': algorithm '{algo}' has no entry under 'algorithms'"
+                    f"config key 'panels.{panel}.algorithms[{i}]': algorithm '{algo}' has no entry under 'algorithms'"
                 )
     for panel in config["claims"]["panels"]:
         if panel not in config["panels"]:
             raise ConfigError(f"config key 'claims.panels': panel '{panel}' is not defined under 'panels'")
+    from .figures.catalog import FIGURES
+
+    for figure in config["figures"]:
+        if figure != "style" and figure not in FIGURES:
+            raise ConfigError(f"config key 'figures.{figure}': unknown figure (known: {', '.join(sorted(FIGURES))})")
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any] | None) -> dict[str, Any]:

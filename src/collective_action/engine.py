@@ -130,6 +130,23 @@ def predict_shared(bank, x: torch.Tensor, batch_size: int, transform=None) -> to
     return torch.cat(out, dim=1)
 
 
+class evaluating:
+    """Context manager: the banks in eval mode (batch norm uses, and does not update, its
+    running statistics), restored to their previous mode afterwards."""
+
+    def __init__(self, *banks):
+        self.banks = banks
+
+    def __enter__(self):
+        self.modes = [b.training for b in self.banks]
+        for b in self.banks:
+            b.eval()
+
+    def __exit__(self, *exc):
+        for b, mode in zip(self.banks, self.modes):
+            b.train(mode)
+
+
 @dataclass
 class Evaluator:
     """Per-epoch predictions on the evaluation sets, kept as uint8 class ids [E, M, N]."""
@@ -141,13 +158,13 @@ class Evaluator:
     history: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
     def record(self, bank) -> None:
-        was_training = bank.training
-        bank.eval()
-        for name, split in self.per_run.items():
-            self.history.setdefault(name, []).append(self._u8(predict_split(bank, split, self.batch_size, self.transform)))
-        for name, x in self.shared.items():
-            self.history.setdefault(name, []).append(self._u8(predict_shared(bank, x, self.batch_size, self.transform)))
-        bank.train(was_training)
+        with evaluating(bank):
+            for name, split in self.per_run.items():
+                self.history.setdefault(name, []).append(self._u8(predict_split(bank, split, self.batch_size,
+                                                                                self.transform)))
+            for name, x in self.shared.items():
+                self.history.setdefault(name, []).append(self._u8(predict_shared(bank, x, self.batch_size,
+                                                                                 self.transform)))
 
     @staticmethod
     def _u8(pred: torch.Tensor) -> np.ndarray:
@@ -157,9 +174,21 @@ class Evaluator:
         return {name: np.stack(h) for name, h in self.history.items()}
 
 
+@dataclass(frozen=True)
+class Batch:
+    """One minibatch of every run: positions idx [M, B] in each run's training split, inputs x
+    [M, B, ...] as stored (augmented, not yet normalised: the scale a signal or an adversary
+    works on) and labels y [M, B]; ``weight`` [M, B] is 0 on padding (Poisson batches)."""
+
+    idx: torch.Tensor
+    x: torch.Tensor
+    y: torch.Tensor
+    weight: torch.Tensor | None = None
+
+
 @dataclass
 class FitContext:
-    """Everything an algorithm needs to train the runs of one cell."""
+    """Everything a learner needs to train the runs of one cell, and the one training loop."""
 
     train: Split
     evaluator: Evaluator
@@ -175,8 +204,9 @@ class FitContext:
     hp: Mapping[str, Any]
     device: torch.device
     dtype: torch.dtype = torch.float32
-    train_transform: Callable | None = None  # (x [M, B, ...], generators) -> model inputs (images: augment, normalise)
-    eval_transform: Callable | None = None  # x -> model inputs
+    augment: Callable | None = None  # (x [M, B, ...], generators) -> x, on the stored scale (images: crop, flip)
+    normalise: Callable | None = None  # stored scale -> model inputs (images: per-channel standardisation)
+    input_range: tuple[float, float] | None = None  # the stored scale's bounds, e.g. (0, 255) for images
     channels_last: bool = False
     amp: bool = False
 
@@ -197,13 +227,41 @@ class FitContext:
         perm = torch.stack([torch.randperm(self.train.n, generator=g) for g in gens]).to(self.device)
         return [perm[:, s:s + self.batch_size] for s in range(0, self.train.n, self.batch_size)]
 
-    def batch(self, idx: torch.Tensor, gens):
+    def batch(self, idx: torch.Tensor, gens) -> Batch:
         """Inputs and labels of a minibatch; ``gens`` (the runs' streams) draw any augmentation."""
         x, y = self.train.batch(idx)
-        return (self.train_transform(x, gens) if self.train_transform else x), y
+        return Batch(idx, self.augment(x, gens) if self.augment else x, y)
+
+    def model_input(self, x: torch.Tensor) -> torch.Tensor:
+        return self.normalise(x) if self.normalise else x
+
+    def forward(self, bank, x: torch.Tensor) -> torch.Tensor:
+        """Logits [M, B, C] of every run on inputs on the stored scale."""
+        return bank(self.model_input(x))
 
     def predict_train(self, bank) -> torch.Tensor:
-        return predict_split(bank, self.train, self.evaluator.batch_size, self.eval_transform)
+        """Every run's predicted class on its own (poisoned) training split, in eval mode."""
+        with evaluating(bank):
+            return predict_split(bank, self.train, self.evaluator.batch_size, self.normalise)
+
+    def train_loop(self, banks: Sequence[torch.nn.Module], gens, epochs: int, step: Callable[[Batch], None],
+                   record=None, batches: Callable | None = None) -> None:
+        """The one training loop: minibatches, ``step`` (which leaves gradients on the banks'
+        parameters), the optimiser step, and after every epoch the evaluator's record of ``record``."""
+        opt = self.optimizer(*banks)
+        for bank in banks:
+            bank.train()
+        for _ in range(epochs):
+            for batch in (batches or self.shuffled_batches)(gens):
+                opt.zero_grad()
+                step(batch)
+                opt.step()
+            if record is not None:
+                self.evaluator.record(record)
+
+    def shuffled_batches(self, gens):
+        for idx in self.minibatches(gens):
+            yield self.batch(idx, gens)
 
 
 @dataclass

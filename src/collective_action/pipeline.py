@@ -55,9 +55,9 @@ def _epoch_table(sm) -> None:
 
 
 def _claims(sm) -> None:
-    from . import claims
+    from .claims import core
 
-    claims.build(table_paths=dict(sm.input.items()), spec=sm.params.spec, output_csv=sm.output.csv,
+    core.build(table_paths=dict(sm.input.items()), spec=sm.params.spec, output_csv=sm.output.csv,
                  output_md=sm.output.md)
 
 
@@ -65,7 +65,7 @@ def _figure(sm) -> None:
     from . import figures
 
     figures.draw(figure=sm.wildcards.figure, inputs=dict(sm.input.items()), params=sm.params.spec,
-                     output=sm.output[0])
+                 output=sm.output[0])
 
 
 def _audit(sm) -> None:

@@ -23,9 +23,10 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from . import algorithms, datasets, rng, store
+from . import datasets, rng, store
 from .augment import ImageTransforms
 from .engine import DTYPES, Evaluator, FitContext, Split, resolve_device, tune_cpu_allocator
+from .learners import LEARNERS
 from .signals import make_signal
 
 log = logging.getLogger(__name__)
@@ -73,11 +74,11 @@ def train(*, data_path: str, poisoned_path: str, spec: Mapping[str, Any], output
                  "test_signal": shared(signal_of("test"))}
     if "probe/x" in data:
         eval_sets["probe"] = shared(data["probe/x"])
-    evaluator = Evaluator(per_run={"val": split("val")}, shared=eval_sets, batch_size=int(training["eval_batch_size"]))
     image = meta.get("kind") == "image"
     channels_last = bool(training.get("channels_last", False)) and dev.type == "cuda"
     transforms = ImageTransforms(meta["mean"], meta["std"], training.get("augment"), dev, channels_last) if image else None
-    evaluator.transform = transforms.eval if image else None
+    evaluator = Evaluator(per_run={"val": split("val")}, shared=eval_sets, batch_size=int(training["eval_batch_size"]),
+                          transform=transforms.normalise if image else None)
     ctx = FitContext(
         train=split("train"),
         evaluator=evaluator,
@@ -93,13 +94,14 @@ def train(*, data_path: str, poisoned_path: str, spec: Mapping[str, Any], output
         hp=spec["hyperparameters"],
         device=dev,
         dtype=dtype,
-        train_transform=transforms.train if image else None,
-        eval_transform=transforms.eval if image else None,
+        augment=transforms.augment if image else None,
+        normalise=transforms.normalise if image else None,
+        input_range=tuple(meta["input_range"]) if "input_range" in meta else None,
         channels_last=channels_last,
         amp=bool(training.get("amp", False)),
     )
     start = time.perf_counter()
-    result = algorithms.get(spec["algorithm"]).fit(ctx)
+    result = LEARNERS.get(spec["learner"])(ctx, spec["hyperparameters"]).fit()
     elapsed = time.perf_counter() - start
     log.info("trained %d runs of %s on %s (alpha=%g, alpha_val=%g) in %.1f s on %s",
              len(seeds), spec["algorithm"], spec["dataset"], spec["alpha"], spec["alpha_val"], elapsed, dev)
@@ -109,7 +111,7 @@ def train(*, data_path: str, poisoned_path: str, spec: Mapping[str, Any], output
         arrays.update({f"model/{k}": v for k, v in result.bank.state_arrays().items()})
     arrays.update({f"diag/{k}": np.asarray(v) for k, v in result.diagnostics.items()})
     run_meta = {
-        "dataset": spec["dataset"], "algorithm": spec["algorithm"], "alpha": spec["alpha"],
+        "dataset": spec["dataset"], "algorithm": spec["algorithm"], "learner": spec["learner"], "alpha": spec["alpha"],
         "alpha_val": spec["alpha_val"], "seeds": seeds, "epochs": ctx.epochs, "n_classes": ctx.n_classes,
         "model": dict(spec["model"]),
     }

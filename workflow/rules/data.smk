@@ -1,15 +1,17 @@
 rule prepare:
-    """Draw a synthetic dataset from its generator, or build an image dataset from its sources."""
+    """Draw a synthetic dataset from its generator, or build a dataset from its sources."""
     input:
-        lambda wc: PLAN.prepare_inputs(wc.dataset),
+        JOBS["prepare"].inputs,
     output:
-        PLAN.data_path("{dataset}"),
+        paths.path("data", dataset="{dataset}"),
     params:
-        spec=lambda wc: PLAN.prepare_params(wc.dataset),
+        spec=JOBS["prepare"].params,
     # first, so that a missing or unreachable source stops the workflow before other work
     priority: 50
     log:
         "logs/prepare/{dataset}.log",
+    conda:
+        ENV
     script:
         STEP_SCRIPT
 
@@ -17,12 +19,14 @@ rule prepare:
 rule poison:
     """Plant the collective's signal in round(alpha n) training and round(alpha_val n) validation points, per seed."""
     input:
-        data=PLAN.data_path("{dataset}"),
+        unpack(JOBS["poison"].inputs),
     output:
-        PLAN.poisoned_path("{dataset}", "{alpha}", "{alpha_val}"),
+        paths.path("poisoned", dataset="{dataset}", alpha="{alpha}", alpha_val="{alpha_val}"),
     params:
-        spec=lambda wc: PLAN.poison_params(wc.dataset, wc.alpha, wc.alpha_val),
+        spec=JOBS["poison"].params,
     log:
         "logs/poison/{dataset}/a{alpha}_v{alpha_val}.log",
+    conda:
+        ENV
     script:
         STEP_SCRIPT

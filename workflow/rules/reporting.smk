@@ -1,48 +1,21 @@
 rule table:
     """Tidy CSV of one panel: one row per run and stopping rule."""
     input:
-        lambda wc: PLAN.table_inputs(wc.panel),
+        JOBS["table"].inputs,
     output:
-        report(PLAN.table_path("{panel}"), caption="../report/caption.rst", category="Tables"),
-        PLAN.table_path("{panel}") + ".prov.json",
+        report(
+            paths.path("table", panel="{panel}"),
+            caption="../report/caption.rst",
+            category="Tables",
+        ),
+        paths.path("table", panel="{panel}") + ".prov.json",
     params:
-        spec=lambda wc: PLAN.table_params(wc.panel),
-        caption=lambda wc: PLAN.table_caption(wc.panel),
+        spec=JOBS["table"].params,
+        caption=lambda wc: captions.table(PLAN, wc.panel),
     log:
         "logs/table/{panel}.log",
-    script:
-        STEP_SCRIPT
-
-
-rule claims:
-    """The claims registry, computed from the panel tables only."""
-    input:
-        **PLAN.claims_inputs(),
-    output:
-        csv=report("results/claims.csv", caption="../report/claims.rst", category="Claims"),
-        md="results/claims.md",
-        csv_prov="results/claims.csv.prov.json",
-        md_prov="results/claims.md.prov.json",
-    params:
-        spec=PLAN.claims_params(),
-    log:
-        "logs/claims.log",
-    script:
-        STEP_SCRIPT
-
-
-rule figure:
-    """One figure (PDF and its provenance sidecar) from tables and data."""
-    input:
-        unpack(lambda wc: PLAN.figure_inputs(wc.figure)),
-    output:
-        report(PLAN.figure_path("{figure}"), caption="../report/caption.rst", category="Figures"),
-        PLAN.figure_path("{figure}") + ".prov.json",
-    params:
-        spec=lambda wc: PLAN.figure_params(wc.figure),
-        caption=lambda wc: PLAN.figure_caption(wc.figure),
-    log:
-        "logs/figure/{figure}.log",
+    conda:
+        ENV
     script:
         STEP_SCRIPT
 
@@ -50,14 +23,61 @@ rule figure:
 rule epoch_table:
     """Tidy CSV of a panel's per-epoch metrics at its per_epoch_alphas (Fig 3a)."""
     input:
-        lambda wc: PLAN.epoch_table_inputs(wc.panel),
+        JOBS["epoch_table"].inputs,
     output:
-        PLAN.epoch_table_path("{panel}"),
-        PLAN.epoch_table_path("{panel}") + ".prov.json",
+        paths.path("epoch_table", panel="{panel}"),
+        paths.path("epoch_table", panel="{panel}") + ".prov.json",
     params:
-        spec=lambda wc: PLAN.table_params(wc.panel),
+        spec=JOBS["epoch_table"].params,
     log:
         "logs/table/{panel}_epochs.log",
+    conda:
+        ENV
+    script:
+        STEP_SCRIPT
+
+
+rule claims:
+    """The claims registry, computed from the panel tables only."""
+    input:
+        **JOBS["claims"].inputs(),
+    output:
+        csv=report(
+            paths.path("claims_csv"),
+            caption="../report/claims.rst",
+            category="Claims",
+        ),
+        md=paths.path("claims_md"),
+        csv_prov=paths.path("claims_csv") + ".prov.json",
+        md_prov=paths.path("claims_md") + ".prov.json",
+    params:
+        spec=JOBS["claims"].params(),
+    log:
+        "logs/claims.log",
+    conda:
+        ENV
+    script:
+        STEP_SCRIPT
+
+
+rule figure:
+    """One figure (PDF and its provenance sidecar) from tables and data."""
+    input:
+        unpack(JOBS["figure"].inputs),
+    output:
+        report(
+            paths.path("figure", figure="{figure}"),
+            caption="../report/caption.rst",
+            category="Figures",
+        ),
+        paths.path("figure", figure="{figure}") + ".prov.json",
+    params:
+        spec=JOBS["figure"].params,
+        caption=lambda wc: captions.figure(PLAN, wc.figure),
+    log:
+        "logs/figure/{figure}.log",
+    conda:
+        ENV
     script:
         STEP_SCRIPT
 
@@ -71,5 +91,7 @@ rule audit:
         schema=workflow.source_path("../schemas/config.schema.yaml"),
     log:
         "logs/audit.log",
+    conda:
+        ENV
     script:
         STEP_SCRIPT

@@ -3,15 +3,23 @@
 Layout of ``results/data/<dataset>.h5``: ``<split>/x`` and ``<split>/y`` for the
 splits train, val and test (``<split>/group`` where groups exist), ``probe/x`` and
 ``probe/y`` where the generator defines a simplicity-bias probe, and a ``meta``
-attribute with the number of classes and the input shape.
+attribute with the modality (``kind``), the number of classes, the input shape and
+the range of the stored inputs.
+
+Synthetic datasets come from a generator (``generators/``), the others from a
+builder (``builders/``) that reads external sources (``sources.py``).
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
+
 from .. import rng, store
-from .synthetic import GENERATORS as SYNTHETIC_GENERATORS
-from .synthetic import make_generator
+from .builders import BUILDERS
+from .builders import needed_sources as needed_sources
+from .generators import GENERATORS, make_generator
 
 SPLITS = ("train", "val", "test")
 
@@ -20,16 +28,13 @@ def is_synthetic(spec: Mapping[str, Any]) -> bool:
     return "generator" in spec
 
 
-def needed_sources(spec: Mapping[str, Any], all_sources: Mapping[str, Any]) -> dict[str, Any]:
-    from .images import needed_sources as _needed
-
-    return _needed(spec, all_sources)
+def maker(spec: Mapping[str, Any]):
+    """The registry entry that makes a dataset: its generator or its builder."""
+    return GENERATORS.entry(spec["generator"]) if is_synthetic(spec) else BUILDERS.entry(spec["builder"])
 
 
 def check_staged(name: str, source: Mapping[str, Any]) -> None:
     """Fail early, naming the file, when a staged (local) source is missing."""
-    from pathlib import Path
-
     from .sources import SourceError
 
     path = source.get("path")
@@ -44,21 +49,28 @@ def check_staged(name: str, source: Mapping[str, Any]) -> None:
 
 
 def prepare_any(params: Mapping[str, Any], output: str) -> None:
-    """Prepare a synthetic or an image dataset from the prepare rule's params (recorded as provenance)."""
+    """Prepare a synthetic or a built dataset from the prepare rule's params (recorded as provenance)."""
     name, spec, base_seed = params["dataset"], params["spec"], params["base_seed"]
     if is_synthetic(spec):
-        prepare(name, spec, base_seed, output, record=params)
+        arrays, meta, inputs = synthesize(spec, base_seed)
     else:
-        from . import images
+        arrays, meta, inputs = build(spec, params["sources"], params["data_dir"], base_seed)
+    meta.update(name=name, input_shape=list(arrays["train/x"].shape[1:]))
+    prov = store.provenance(step="prepare", config=dict(params), seeds=spec["seed"], inputs=inputs)
+    store.write_h5(output, arrays, prov, attrs={"meta": meta})
 
-        images.prepare(name, spec, params["sources"], params["data_dir"], base_seed, output, record=params)
+
+def prepare(name: str, spec: Mapping[str, Any], base_seed: int, output: str, sources: Mapping[str, Any] | None = None,
+            data_dir: str = "data") -> None:
+    """Prepare one dataset outside the workflow (from Python, in tests): as the prepare rule would."""
+    params = {"dataset": name, "spec": dict(spec), "base_seed": base_seed}
+    if not is_synthetic(spec):
+        params.update(sources=needed_sources(spec, sources or {}), data_dir=data_dir)
+    prepare_any(params, output)
 
 
-def prepare(name: str, spec: Mapping[str, Any], base_seed: int, output: str,
-            record: Mapping[str, Any] | None = None) -> None:
-    """Draw a synthetic dataset from its generator and write it atomically.
-
-    ``record``: the config slice to record as provenance (the rule's params)."""
+def synthesize(spec: Mapping[str, Any], base_seed: int) -> tuple[dict, dict, dict]:
+    """Draw a synthetic dataset from its generator."""
     gen = make_generator(spec)
     arrays = {}
     for split in SPLITS:
@@ -68,11 +80,33 @@ def prepare(name: str, spec: Mapping[str, Any], base_seed: int, output: str,
     probe = gen.probe(int(spec["n_test"]), rng.numpy_rng(base_seed, spec["seed"], "data", "probe"))
     if probe is not None:  # a test set for simplicity bias (see the generator)
         arrays["probe/x"], arrays["probe/y"] = probe
-    meta = {"name": name, "kind": "synthetic", "generator": spec["generator"], "n_classes": gen.n_classes,
-            "input_shape": list(arrays["train/x"].shape[1:])}
-    prov = store.provenance(step="prepare", config=dict(record or {"dataset": name, "spec": dict(spec),
-                                                                    "base_seed": base_seed}), seeds=spec["seed"])
-    store.write_h5(output, arrays, prov, attrs={"meta": meta})
+    meta = {"kind": "synthetic", "generator": spec["generator"], "n_classes": gen.n_classes,
+            "input_range": [float(min(gen.bounds)), float(max(gen.bounds))]}
+    return arrays, meta, {}
+
+
+def build(spec: Mapping[str, Any], srcs: Mapping[str, Any], data_dir: str, base_seed: int) -> tuple[dict, dict, dict]:
+    """Build a dataset from its sources; images also get the per-channel mean and std of the training split."""
+    arrays, meta = BUILDERS.get(spec["builder"]).build(spec, srcs, data_dir, base_seed)
+    meta.setdefault("kind", "image")
+    meta["builder"] = spec["builder"]
+    if meta["kind"] == "image":
+        train = arrays["train/x"].astype(np.float64)
+        meta.update(mean=train.mean(axis=(0, 2, 3)).tolist(), std=train.std(axis=(0, 2, 3)).tolist(),
+                    input_range=[0.0, 255.0])
+    return arrays, meta, source_files(srcs)
+
+
+def source_files(srcs: Mapping[str, Any]) -> dict[str, str]:
+    """Staged source files, recorded with their sha256 as the dataset's inputs (a staged
+    Waterbirds directory is represented by its metadata.csv)."""
+    files = {}
+    for name, source in srcs.items():
+        if source["kind"] in ("npz", "archive") and Path(source["path"]).is_file():
+            files[f"source_{name}"] = source["path"]
+        elif source["kind"] == "directory":
+            files[f"source_{name}"] = str(Path(source["path"]) / "metadata.csv")
+    return files
 
 
 def load(path: str) -> store.H5Artifact:

@@ -1,105 +1,14 @@
-"""The claims registry: each of the paper's claims, checked against the panel tables.
-
-``results/claims.csv`` (and ``results/claims.md``) has one row per claim with
-``claim, figure, statement, measured, verdict``; verdict is ``reproduced``,
-``not reproduced`` or ``not run`` (its panel was not built in this run of the
-workflow). Claims are computed from the tables alone, never from runs directly.
-
-Comparisons between algorithms are paired: the same seed of two algorithms saw the
-same collective, so the per-seed difference is averaged over the alphas in the
-range and a Student-t interval over seeds decides the verdict.
-"""
+"""The claims of Ben-Dov et al. (ICML 2024), C1 to C13, each checked against its panel tables."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
-import pandas as pd
 
-from . import store
-from .stats import t_interval, welch_interval
+from .core import (NOT_REPRODUCED, NOT_RUN, REPRODUCED, Claim, _alphas, _baseline, _ceilings, _dro_vs_erm, _endpoint_change,
+                   _first_rule, _fmt_ci, _on, oscillation, t_interval, trend_over_k)
 
-REPRODUCED, NOT_REPRODUCED, NOT_RUN = "reproduced", "not reproduced", "not run"
-
-
-@dataclass(frozen=True)
-class Claim:
-    id: str
-    figure: str
-    statement: str
-    panels: tuple[str, ...]
-    check: Callable[[Mapping[str, pd.DataFrame], Mapping], tuple[str, str]] | None = None
-
-
-def _first_rule(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows of the table's first stopping rule (the panel's primary one)."""
-    return table[table["stopping"] == table["stopping"].iloc[0]]
-
-
-def paired_difference(table: pd.DataFrame, algo: str, baseline: str, alphas: Sequence[float],
-                      confidence: float, value: str = "success"):
-    """Per seed, the mean over ``alphas`` of value(algo) - value(baseline); returns (mean, low, high), n."""
-    t = _first_rule(table)
-    t = t[t["alpha"].isin(list(alphas))]
-    wide = t.pivot_table(index=["alpha", "seed"], columns="algorithm", values=value)
-    if algo not in wide or baseline not in wide:
-        return (np.nan, np.nan, np.nan), 0
-    per_seed = (wide[algo] - wide[baseline]).groupby(level="seed").mean()
-    return t_interval(per_seed.values, confidence), len(per_seed)
-
-
-def _fmt_ci(ci) -> str:
-    mean, low, high = ci
-    return f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]"
-
-
-def _means_by_alpha(table: pd.DataFrame, algos: Sequence[str], alphas: Sequence[float], value="success") -> str:
-    t = _first_rule(table)
-    m = t[t["alpha"].isin(list(alphas))].groupby(["alpha", "algorithm"])[value].mean().unstack()
-    parts = []
-    for a in sorted(m.index):
-        parts.append(f"a={a:g}: " + "/".join(f"{m.loc[a, g]:.2f}" if g in m else "-" for g in algos))
-    return "; ".join(parts)
-
-
-def _crossing(table: pd.DataFrame, algo: str, baseline: str = "erm", value: str = "success"):
-    """Smallest alpha from which the mean of ``algo`` stays at or below the baseline's."""
-    t = _first_rule(table)
-    m = t.groupby(["alpha", "algorithm"])[value].mean().unstack().sort_index()
-    if algo not in m or baseline not in m:
-        return None
-    below = (m[algo] <= m[baseline]).values
-    for i in range(len(below)):
-        if below[i:].all():
-            return float(m.index[i])
-    return None
-
-
-def _alphas(table: pd.DataFrame, cfg: Mapping, small: bool, prefix: str = "") -> list[float]:
-    alphas = sorted(table["alpha"].unique())
-    if small:
-        return [a for a in alphas if 0 < a <= cfg[f"{prefix}small_alpha_max"]]
-    return [a for a in alphas if a >= cfg[f"{prefix}large_alpha_min"]]
-
-
-def _dro_vs_erm(tables, cfg, small: bool, panel: str = "fig1b", prefix: str = "", paper_crossing: str = "0.2"):
-    table = tables[panel]
-    alphas = _alphas(table, cfg, small, prefix)
-    if not alphas:
-        return ("no alpha in the range", NOT_RUN)
-    results, ok = [], True
-    for algo in ("jtt", "lff"):
-        ci, n = paired_difference(table, algo, "erm", alphas, cfg["confidence"])
-        results.append(f"{algo.upper()}-ERM {_fmt_ci(ci)}")
-        ok &= bool(ci[1] > 0) if small else bool(ci[2] < 0)
-    crossings = ", ".join(f"{a.upper()} {_crossing(table, a)}" for a in ("jtt", "lff"))
-    rng = f"alpha<={cfg[prefix + 'small_alpha_max']:g}" if small else f"alpha>={cfg[prefix + 'large_alpha_min']:g}"
-    measured = (f"{rng}, paired success difference over seeds (mean [{cfg['confidence']:.0%} CI]): "
-                f"{'; '.join(results)}. Mean success ERM/JTT/LfF by alpha: {_means_by_alpha(table, ['erm', 'jtt', 'lff'], alphas)}. "
-                f"Alpha from which the mean stays at or below ERM's: {crossings} (paper: about {paper_crossing})")
-    return measured, REPRODUCED if ok else NOT_REPRODUCED
-
+ORDER = 0
 
 def check_c3(tables, cfg):
     """CIFAR-10: both halves of the claim (above ERM at small alpha, below at large)."""
@@ -162,45 +71,6 @@ def check_c13(tables, cfg):
     return measured, REPRODUCED if ok else NOT_REPRODUCED
 
 
-def trend_over_k(table: pd.DataFrame, value: str, alphas: Sequence[float], confidence: float, by: str = "k",
-                 direction: int = 1) -> tuple[str, bool]:
-    """Does ``value`` rise (direction 1) or fall (-1) with ``by``? Per value of ``by``, the
-    per-seed mean of ``value`` over ``alphas``.
-
-    Rises = the largest ``by`` is significantly above the smallest (Welch interval above 0)
-    and no step from one value to the next is a significant move the other way."""
-    t = _first_rule(table)
-    t = t[t["alpha"].isin(list(alphas))]
-    per_seed = {k: g.groupby("seed")[value].mean().values for k, g in t.groupby(by)}
-    ks = sorted(per_seed)
-    if len(ks) < 2:
-        return (f"fewer than two values of {by}", False)
-    means = ", ".join(f"{by}={k:g}: {t_interval(per_seed[k], confidence)[0]:.3f}" for k in ks)
-    # (difference, low, high) for the end that should be larger minus the other
-    end = (welch_interval(per_seed[ks[-1]], per_seed[ks[0]], confidence) if direction > 0
-           else welch_interval(per_seed[ks[0]], per_seed[ks[-1]], confidence))
-    against = [(a, b) for a, b in zip(ks, ks[1:])
-               if (welch_interval(per_seed[b], per_seed[a], confidence)[2] < 0 if direction > 0
-                   else welch_interval(per_seed[b], per_seed[a], confidence)[1] > 0)]
-    first, last = (ks[-1], ks[0]) if direction > 0 else (ks[0], ks[-1])
-    text = (f"mean {value} over alpha in {{{', '.join(f'{a:g}' for a in alphas)}}}: {means}; "
-            f"{by}={first:g} minus {by}={last:g}: {_fmt_ci(end)}; significant "
-            f"{'drops' if direction > 0 else 'rises'} between consecutive {by}: "
-            f"{', '.join(f'{a:g}->{b:g}' for a, b in against) or 'none'}")
-    return text, bool(end[1] > 0 and not against)
-
-
-def _ceilings(table: pd.DataFrame) -> str:
-    c = table.groupby("k")["ceiling"].first()
-    return ", ".join(f"k={k:g}: {v:.2f}" for k, v in c.items())
-
-
-def _baseline(table: pd.DataFrame) -> str:
-    t = _first_rule(table)
-    base = t[t["alpha"] == 0].groupby("k")["success"].mean()
-    return ", ".join(f"k={k:g}: {v:.2f}" for k, v in base.items()) if len(base) else "not run"
-
-
 def check_c8(tables, cfg):
     table = tables["fig5b"]
     alphas = [a for a in sorted(table["alpha"].unique()) if a > 0]
@@ -221,18 +91,6 @@ def check_c11(tables, cfg):
     table = tables["fig8"]
     text, ok = trend_over_k(table, "agreement_x1", sorted(table["alpha"].unique()), cfg["confidence"])
     return text, REPRODUCED if ok else NOT_REPRODUCED
-
-
-def oscillation(epochs: pd.DataFrame) -> pd.DataFrame:
-    """Per run, the spread of test success over the second half of training: the mean
-    absolute change from one epoch to the next, the standard deviation and the range."""
-    rows = []
-    for (algo, alpha, seed), g in epochs.groupby(["algorithm", "alpha", "seed"]):
-        s = g.sort_values("epoch")["success"].values
-        s = s[len(s) // 2:]
-        rows.append(dict(algorithm=algo, alpha=alpha, seed=seed, mean_abs_change=float(np.abs(np.diff(s)).mean()),
-                         std=float(s.std()), range=float(s.max() - s.min())))
-    return pd.DataFrame(rows)
 
 
 def check_c4(tables, cfg, panel):
@@ -266,13 +124,6 @@ def check_c5(tables, cfg, panel):
                 + "Stopped at max validation success: " + ", ".join(f"{a:g}: {v:.2f}" for a, v in other.items())
                 + ". ERM (last epoch): " + ", ".join(f"{a:g}: {v:.2f}" for a, v in erm.items()))
     return measured, REPRODUCED if ok else NOT_REPRODUCED
-
-
-def _endpoint_change(t: pd.DataFrame) -> pd.Series:
-    """Per seed: success at the largest alpha_val minus success at the smallest."""
-    lo, hi = t["alpha_val"].min(), t["alpha_val"].max()
-    w = t.pivot_table(index="seed", columns="alpha_val", values="success")
-    return w[hi] - w[lo]
 
 
 def check_c6(tables, cfg, panel):
@@ -318,11 +169,6 @@ def check_c9(tables, cfg):
     return f"[{tables['fig6b']['data_source'].iloc[0]}] " + " || ".join(parts), REPRODUCED if ok else NOT_REPRODUCED
 
 
-def _on(check, panel):
-    """A check bound to one panel (the same claim is checked on 2D and on image data)."""
-    return lambda tables, cfg: check(tables, cfg, panel)
-
-
 # Section 3.3's claims, each checked on the 2D data and on the image data:
 # claim -> (statement, check, suffix of the table it reads)
 _DRO_CLAIMS = {
@@ -366,41 +212,3 @@ CLAIMS: tuple[Claim, ...] = (
           ("fig1b",), check_c12),
     Claim("C13", "fig1b", "ERM's success is never below Theorem 1's lower bound (eps = 0).", ("fig1b",), check_c13),
 )
-
-
-def evaluate_claims(tables: Mapping[str, pd.DataFrame], cfg: Mapping) -> pd.DataFrame:
-    rows = []
-    for claim in CLAIMS:
-        missing = [p for p in claim.panels if p not in tables]
-        if claim.check is None:
-            measured, verdict = "not implemented in this version of the workflow", NOT_RUN
-        elif missing:
-            measured, verdict = f"table(s) {', '.join(missing)} not built (not listed in claims.panels)", NOT_RUN
-        else:
-            measured, verdict = claim.check(tables, cfg)
-            sources = sorted({str(s) for p in claim.panels for s in tables[p].get("data_source", [])} - {"synthetic"})
-            if sources and not measured.startswith("["):
-                measured = f"[{'; '.join(sources)}] {measured}"
-        rows.append({"claim": claim.id, "figure": claim.figure, "statement": claim.statement,
-                     "measured": measured, "verdict": verdict})
-    return pd.DataFrame(rows, columns=["claim", "figure", "statement", "measured", "verdict"])
-
-
-def to_markdown(claims: pd.DataFrame) -> str:
-    lines = ["# Claims of Ben-Dov et al. (ICML 2024) against this run of the workflow", "",
-             "Computed from the panel tables under results/tables/ by `collective_action.claims`.", ""]
-    for _, row in claims.iterrows():
-        lines += [f"## {row['claim']} ({row['figure']}): {row['verdict']}", "", f"*{row['statement']}*", "",
-                  str(row["measured"]), ""]
-    return "\n".join(lines)
-
-
-def build(*, table_paths: Mapping[str, str], spec: Mapping, output_csv: str, output_md: str) -> None:
-    tables = {panel: store.read_table(path) for panel, path in table_paths.items()}
-    claims = evaluate_claims(tables, spec)
-    prov = store.provenance(step="claims", config=dict(spec), inputs=dict(table_paths))
-    with store.atomic_path(output_csv) as tmp:
-        claims.to_csv(tmp, index=False)
-    store.write_sidecar(output_csv, prov)
-    store.write_text_atomic(output_md, to_markdown(claims))
-    store.write_sidecar(output_md, prov)

@@ -1,0 +1,240 @@
+"""Each step's jobs: their input files and their params, built in one place for the rules and the audit.
+
+A job's params are exactly what its output depends on: the slice of config (defaults
+and per-dataset overrides resolved) and, under ``code``, the hashes of the package
+modules it runs (see :mod:`codehash`). Snakemake reruns a job when its params change,
+so editing one learner's hyperparameter, or its module, reruns that learner's train
+jobs and what reads them, nothing else; the audit compares the same params against
+what each artifact recorded.
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, Mapping
+
+from . import codehash, paths
+from .datasets import check_staged, is_synthetic, maker, needed_sources
+from .plan import Plan
+
+PKG = codehash.PACKAGE
+
+
+def _signal_module(spec: Mapping[str, Any]) -> str:
+    from .signals import SIGNALS
+
+    return SIGNALS.entry(spec["signal"]["kind"]).module
+
+
+class Step:
+    """The jobs of one rule. ``wc`` is the job's wildcards (attributes)."""
+
+    name = ""
+    entry = ""  # the package module that runs the step
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+
+    def inputs(self, wc) -> Any:
+        return []
+
+    def spec(self, wc) -> dict[str, Any]:
+        return {}
+
+    def code_roots(self, wc) -> list[str]:
+        return [f"{PKG}.{self.entry}"]
+
+    def params(self, wc=None) -> dict[str, Any]:
+        return {**self.spec(wc), "code": codehash.code_hashes(tuple(self.code_roots(wc)))}
+
+
+class Prepare(Step):
+    name, entry = "prepare", "datasets"
+
+    def inputs(self, wc):
+        """Staged source files (so editing one reruns the dataset); a staged file that is missing
+        stops the workflow before any job with one error saying what to put where."""
+        spec = self.plan.dataset_spec(wc.dataset)
+        if is_synthetic(spec):
+            return []
+        out = []
+        for name, source in needed_sources(spec, self.plan.config["sources"]).items():
+            if source["kind"] in ("npz", "archive", "directory"):
+                check_staged(name, source)
+                out.append(source["path"])
+        return out
+
+    def spec(self, wc):
+        spec = self.plan.dataset_spec(wc.dataset)
+        out = {"dataset": wc.dataset, "spec": spec, "base_seed": self.plan.config["base_seed"]}
+        if not is_synthetic(spec):
+            out["sources"] = needed_sources(spec, self.plan.config["sources"])
+            out["data_dir"] = self.plan.config["data_dir"]
+        return out
+
+    def code_roots(self, wc):
+        spec = self.plan.dataset_spec(wc.dataset)
+        extra = [] if is_synthetic(spec) else [f"{PKG}.datasets.sources"]
+        return [f"{PKG}.datasets", maker(spec).module, *extra]
+
+
+class Poison(Step):
+    name, entry = "poison", "collective"
+
+    def inputs(self, wc):
+        return {"data": paths.path("data", dataset=wc.dataset)}
+
+    def spec(self, wc):
+        return {"dataset": wc.dataset, "signal": self.plan.dataset_spec(wc.dataset)["signal"],
+                "alpha": float(wc.alpha), "alpha_val": float(wc.alpha_val), "seeds": self.plan.seeds(wc.dataset),
+                "base_seed": self.plan.config["base_seed"]}
+
+    def code_roots(self, wc):
+        return [*super().code_roots(wc), _signal_module(self.plan.dataset_spec(wc.dataset))]
+
+
+class Train(Step):
+    name, entry = "train", "training"
+
+    def inputs(self, wc):
+        return {"data": paths.path("data", dataset=wc.dataset),
+                "poisoned": paths.path("poisoned", dataset=wc.dataset, alpha=wc.alpha, alpha_val=wc.alpha_val)}
+
+    def spec(self, wc):
+        plan, spec = self.plan, self.plan.dataset_spec(wc.dataset)
+        return {
+            "dataset": wc.dataset,
+            "algorithm": wc.algorithm,
+            "learner": plan.algorithm(wc.algorithm)["learner"],
+            "alpha": float(wc.alpha),
+            "alpha_val": float(wc.alpha_val),
+            "seeds": plan.seeds(wc.dataset),
+            "base_seed": plan.config["base_seed"],
+            "signal": spec["signal"],
+            "model": plan.config["models"][spec["model"]],
+            "training": plan.training(wc.dataset),
+            "hyperparameters": plan.hyperparameters(wc.dataset, wc.algorithm),
+        }
+
+    def code_roots(self, wc):
+        from .learners import LEARNERS
+
+        learner = self.plan.algorithm(wc.algorithm)["learner"]
+        return [*super().code_roots(wc), LEARNERS.entry(learner).module,
+                _signal_module(self.plan.dataset_spec(wc.dataset))]
+
+
+class Evaluate(Step):
+    name, entry = "evaluate", "metrics"
+
+    def inputs(self, wc):
+        cell = dict(dataset=wc.dataset, alpha=wc.alpha, alpha_val=wc.alpha_val)
+        return {"run": paths.path("run", algorithm=wc.algorithm, **cell), "data": paths.path("data", dataset=wc.dataset),
+                "poisoned": paths.path("poisoned", **cell)}
+
+    def spec(self, wc):
+        return {"dataset": wc.dataset, "signal": self.plan.dataset_spec(wc.dataset)["signal"]}
+
+
+class Table(Step):
+    name, entry = "table", "tables"
+
+    def inputs(self, wc):
+        return [paths.path("metrics", dataset=d, algorithm=a, alpha=x, alpha_val=v)
+                for d, a, x, v in self.plan.panel_cells(wc.panel)]
+
+    def spec(self, wc):
+        p = self.plan.panel(wc.panel)
+        return {"panel": wc.panel, **p, "datasets": {d: self.plan.dataset_spec(d)
+                                                     for d in self.plan.panel_datasets(wc.panel)}}
+
+    def code_roots(self, wc):
+        """Tables compute the signal's theory (xi, Delta) from the dataset's generator."""
+        specs = [self.plan.dataset_spec(d) for d in self.plan.panel_datasets(wc.panel)]
+        return [*super().code_roots(wc), *sorted({_signal_module(s) for s in specs} |
+                                                 {maker(s).module for s in specs if is_synthetic(s)})]
+
+
+class EpochTable(Table):
+    name = "epoch_table"
+
+    def inputs(self, wc):
+        from itertools import product
+
+        from .config import ConfigError
+
+        p = self.plan.panel(wc.panel)
+        if not p.get("per_epoch_alphas"):
+            raise ConfigError(f"config key 'panels.{wc.panel}.per_epoch_alphas': empty, so there is no per-epoch table")
+        return [paths.path("metrics", dataset=d, algorithm=a, alpha=x, alpha_val=v) for d, a, x, v in
+                product(self.plan.panel_datasets(wc.panel), p["algorithms"], p["per_epoch_alphas"], p["alpha_vals"])]
+
+
+class Claims(Step):
+    name, entry = "claims", "claims"
+
+    def inputs(self, wc=None):
+        """Each listed panel's table, and its per-epoch table where it has one ('<panel>_epochs')."""
+        out = {}
+        for panel in self.plan.config["claims"]["panels"]:
+            out[panel] = paths.path("table", panel=panel)
+            if self.plan.panel(panel).get("per_epoch_alphas"):
+                out[f"{panel}_epochs"] = paths.path("epoch_table", panel=panel)
+        return out
+
+    def spec(self, wc=None):
+        return dict(self.plan.config["claims"])
+
+    def code_roots(self, wc=None):
+        from .claims import MODULES
+
+        return [f"{PKG}.claims", *MODULES]
+
+
+class Figure(Step):
+    name, entry = "figure", "figures"
+
+    def _spec(self, figure: str):
+        from .config import ConfigError
+        from .figures.catalog import FIGURES
+
+        if figure not in FIGURES:
+            raise ConfigError(f"unknown figure '{figure}' (known: {', '.join(sorted(FIGURES))})")
+        return FIGURES[figure]
+
+    def inputs(self, wc):
+        return {k: v for panel in self._spec(wc.figure).panels for k, v in panel.inputs(self.plan).items()}
+
+    def spec(self, wc):
+        """Style, plus what each panel reads beyond tables (whose own provenance covers the rest):
+        restyling one figure or changing a panel's grid reruns exactly the figures that show it."""
+        figures = self.plan.config["figures"]
+        from .config import deep_merge
+
+        return {"figure": wc.figure, "style": deep_merge(figures["style"], figures.get(wc.figure)),
+                "confidence": self.plan.config["claims"]["confidence"],
+                "panels": [panel.params(self.plan) for panel in self._spec(wc.figure).panels]}
+
+    def code_roots(self, wc):
+        from .figures.catalog import MODULES
+
+        self._spec(wc.figure)
+        return [*super().code_roots(wc), f"{PKG}.figures.panels", MODULES[wc.figure]]
+
+
+class Jobs:
+    """Every step's jobs for one plan; ``jobs[step]`` (a rule's name) gives its :class:`Step`."""
+
+    STEPS = (Prepare, Poison, Train, Evaluate, Table, EpochTable, Claims, Figure)
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.steps = {cls.name: cls(plan) for cls in self.STEPS}
+        self.steps["train_image"] = self.steps["train"]  # the same step, on GPUs where a cluster has them
+
+    def __getitem__(self, step: str) -> Step:
+        return self.steps[step]
+
+    def params_of(self, file: str) -> tuple[str, dict[str, Any]]:
+        """(step, params) of the job that writes ``file`` under the current config (for the audit)."""
+        artifact, wildcards = paths.parse(file)
+        return artifact.step, self.steps[artifact.step].params(SimpleNamespace(**wildcards))

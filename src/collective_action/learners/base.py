@@ -1,0 +1,75 @@
+"""The learner interface: a learning algorithm as a few hooks around the engine's one loop.
+
+``fit`` runs the optional stages before training (:meth:`Learner.prepare`, e.g. JTT's
+identification model), builds the output model and any auxiliary models (LfF's biased
+model), and hands :meth:`Learner.step` to :meth:`FitContext.train_loop`, which owns
+minibatching, augmentation, the optimiser step and the per-epoch records. A learner
+states what differs: the per-minibatch objective (:meth:`Learner.objective`), or how
+gradients are formed (:meth:`Learner.step`, DP-SGD), and its diagnostics.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+
+from ..engine import Batch, FitContext, FitResult, per_sample_ce
+
+
+class Learner:
+    """ERM's loop; subclasses override hooks. All runs of a cell train at once: tensors are
+    [M, B] (runs, minibatch) and objectives are sums over runs of each run's loss."""
+
+    hyperparameters: dict = {}
+    style: dict = {}
+    description = ""
+
+    def __init__(self, ctx: FitContext, hp: Mapping[str, Any]):
+        self.ctx, self.hp = ctx, dict(hp)
+
+    # ---------------------------------------------------------------- hooks
+    def prepare(self) -> None:
+        """Stages before the main training (none by default)."""
+
+    def auxiliary_models(self) -> list[torch.nn.Module]:
+        """Models trained alongside the output model by the same optimiser (none by default)."""
+        return []
+
+    def per_sample_loss(self, batch: Batch) -> torch.Tensor:
+        """[M, B] losses of the output model."""
+        return per_sample_ce(self.ctx.forward(self.model, batch.x), batch.y)
+
+    def objective(self, batch: Batch) -> torch.Tensor:
+        """The scalar minimised at one step: the sum over runs of each run's mean loss."""
+        return self.per_sample_loss(batch).mean(dim=1).sum()
+
+    def step(self, batch: Batch) -> None:
+        """Leave this step's gradients on the parameters (the optimiser step follows)."""
+        self.objective(batch).backward()
+
+    def batches(self, gens):
+        """The minibatches of one epoch (by default each run's own shuffle)."""
+        return self.ctx.shuffled_batches(gens)
+
+    def diagnostics(self) -> dict[str, Any]:
+        return {}
+
+    # ---------------------------------------------------------------- the run
+    def fit(self) -> FitResult:
+        self.prepare()
+        self.model, gens = self.ctx.new_models("model")
+        banks = [*self.auxiliary_models(), self.model]
+        self.ctx.train_loop(banks, gens, self.ctx.epochs, self.step, record=self.model, batches=self.batches)
+        return FitResult(self.model, self.diagnostics())
+
+
+def weighted_mean_loss(loss: torch.Tensor, weights: torch.Tensor | None, mean_weight: torch.Tensor | None):
+    """Sum over runs of each run's weighted average loss.
+
+    With per-sample weights w the minibatch estimate is mean(w * loss) / mean_train(w):
+    an unbiased estimate of the expected loss under the weighted distribution P^(w)
+    (Eq. 9), so the objective is exactly the one Definition 1 and Prop 3.2 describe.
+    """
+    if weights is None:
+        return loss.mean(dim=1).sum()
+    return ((weights * loss).mean(dim=1) / mean_weight).sum()

@@ -1,0 +1,72 @@
+"""Artifact paths: one table, used both to format paths (rules, plan) and to parse them (audit).
+
+Each artifact kind has a template whose ``{wildcards}`` match the patterns in
+:data:`WILDCARDS`, and the step that writes it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+RESULTS = "results"
+FIGURES_DIR = "figures"
+
+WILDCARDS = {
+    "dataset": r"[A-Za-z0-9][A-Za-z0-9_]*",
+    "algorithm": r"[A-Za-z0-9][A-Za-z0-9_]*",
+    "alpha": r"[0-9][0-9.e+-]*",
+    "alpha_val": r"[0-9][0-9.e+-]*",
+    "panel": r"[A-Za-z0-9_]+",
+    "figure": r"[A-Za-z0-9_]+",
+}
+
+
+@dataclass(frozen=True)
+class Artifact:
+    kind: str
+    template: str
+    step: str  # the rule (and package step) that writes it
+
+    def format(self, **wildcards) -> str:
+        return self.template.format(**{k: fmt_alpha(v) if k.startswith("alpha") else v for k, v in wildcards.items()})
+
+    @cached_property
+    def pattern(self) -> re.Pattern:
+        parts = re.split(r"\{(\w+)\}", self.template)
+        regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>{WILDCARDS[p]})" for i, p in enumerate(parts))
+        return re.compile(f"^{regex}$")
+
+
+ARTIFACTS = {a.kind: a for a in (
+    Artifact("data", f"{RESULTS}/data/{{dataset}}.h5", "prepare"),
+    Artifact("poisoned", f"{RESULTS}/poisoned/{{dataset}}/a{{alpha}}_v{{alpha_val}}.h5", "poison"),
+    Artifact("run", f"{RESULTS}/runs/{{dataset}}/{{algorithm}}/a{{alpha}}_v{{alpha_val}}.h5", "train"),
+    Artifact("metrics", f"{RESULTS}/metrics/{{dataset}}/{{algorithm}}/a{{alpha}}_v{{alpha_val}}.h5", "evaluate"),
+    Artifact("epoch_table", f"{RESULTS}/tables/epochs/{{panel}}.csv", "epoch_table"),
+    Artifact("table", f"{RESULTS}/tables/{{panel}}.csv", "table"),
+    Artifact("claims_csv", f"{RESULTS}/claims.csv", "claims"),
+    Artifact("claims_md", f"{RESULTS}/claims.md", "claims"),
+    Artifact("figure", f"{FIGURES_DIR}/{{figure}}.pdf", "figure"),
+)}
+
+
+def fmt_alpha(alpha) -> str:
+    """Shortest text that reads back as the same float (0.1 -> '0.1', 1e-05 -> '1e-05').
+
+    Strings (wildcard patterns such as '{alpha}', or values parsed from a path) pass unchanged."""
+    return alpha if isinstance(alpha, str) else repr(float(alpha))
+
+
+def path(kind: str, **wildcards) -> str:
+    """The path of an artifact; wildcard values may be Snakemake patterns such as '{dataset}'."""
+    return ARTIFACTS[kind].format(**wildcards)
+
+
+def parse(file: str) -> tuple[Artifact, dict[str, str]]:
+    """The artifact kind and wildcards of a path; ValueError if it is not an artifact of this workflow."""
+    for artifact in ARTIFACTS.values():
+        m = artifact.pattern.match(file)
+        if m:
+            return artifact, m.groupdict()
+    raise ValueError(f"{file}: not an artifact of this workflow")
