@@ -1,4 +1,3 @@
-import numpy as np
 import torch
 
 from collective_action.learners import lff

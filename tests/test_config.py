@@ -1,15 +1,13 @@
 import copy
+from types import SimpleNamespace
 
 import pytest
-
-from types import SimpleNamespace
 
 from collective_action import captions
 from collective_action import config as cfgmod
 from collective_action.jobs import Jobs
 from collective_action.paths import fmt_alpha
 from collective_action.plan import Plan
-
 from conftest import SCHEMA
 
 

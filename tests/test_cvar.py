@@ -1,5 +1,5 @@
-import torch
 import pytest
+import torch
 
 from collective_action.learners import cvar_dro
 

@@ -155,10 +155,10 @@ def test_stopping_rule_change_retrains_nothing(built):
 
 # ----------------------------------------------------------------------------- audit
 def audit(workdir, *targets):
-    from collective_action import cli
-
     import contextlib
     import io
+
+    from collective_action import cli
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from . import __version__, store
 from .jobs import Jobs

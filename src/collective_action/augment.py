@@ -10,7 +10,8 @@ So after augmentation the planted +2 grid still sits on even rows and columns.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F

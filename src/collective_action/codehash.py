@@ -35,7 +35,7 @@ def _parents(module: str) -> list[str]:
     return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def imports(module: str) -> tuple[str, ...]:
     """The package modules ``module`` imports (resolved to existing files)."""
     file = _module_file(module)
@@ -79,7 +79,7 @@ def closure(roots) -> list[str]:
     return sorted(seen)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def file_hash(module: str) -> str:
     return hashlib.sha256(_module_file(module).read_bytes()).hexdigest()[:12]
 

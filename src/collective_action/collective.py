@@ -12,7 +12,8 @@ of the whole split: the training code overlays them on the prepared dataset.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -13,8 +13,9 @@ the provenance of what the job writes.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -120,7 +121,7 @@ def generated_defs() -> dict:
     }
 
 
-def _error(err, prefix=()) -> "ConfigError":
+def _error(err, prefix=()) -> ConfigError:
     path = [*prefix, *err.absolute_path]
     message = err.message
     if err.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(err.instance, Mapping):

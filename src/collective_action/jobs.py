@@ -9,8 +9,9 @@ what each artifact recorded.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import SimpleNamespace
-from typing import Any, Mapping
+from typing import Any
 
 from . import codehash, paths
 from .datasets import check_staged, is_synthetic, maker, needed_sources

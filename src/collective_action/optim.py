@@ -7,7 +7,7 @@ is most of the runtime. Tests check it against torch.optim.Adam step for step.
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 

@@ -1,16 +1,21 @@
 """The bridge from Snakemake rules to the package.
 
 Every rule runs ``workflow/scripts/step.py``, which calls :func:`run_step` with
-the ``snakemake`` object; the rule's name selects the package function. Logging
-goes to the rule's log file and to stderr; a failure logs its cause and
-traceback there and exits non-zero, and the atomic writers leave no output.
+the ``snakemake`` object. It turns the job into plain data (:func:`job_of`) and runs
+it in the warm worker (:mod:`worker`, a process that has imported torch already) or,
+where there is none, right here; either way :func:`run_job` runs it: the rule's name
+selects the package function. Logging goes to the rule's log file and to stderr; a
+failure logs its cause and traceback there and exits non-zero, and the atomic
+writers leave no output. Execution settings (device, threads, the warm worker) are
+read from the config at run time, never from params, so changing them reruns nothing.
 """
 from __future__ import annotations
 
 import logging
 import os
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def _prepare(sm) -> None:
@@ -31,7 +36,7 @@ def _train(sm) -> None:
     from . import training
 
     training.train(data_path=sm.input.data, poisoned_path=sm.input.poisoned, spec=sm.params.spec,
-                   output=sm.output[0], threads=sm.threads, device=sm.params.device)
+                   output=sm.output[0], threads=sm.threads, device=sm.config["device"])
 
 
 def _evaluate(sm) -> None:
@@ -100,7 +105,59 @@ def _setup_logging(log_path: str | None) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+class Named(list):
+    """A Snakemake named list as plain data: positions, and names as attributes."""
+
+    def __init__(self, values, names: Mapping[str, Any]):
+        super().__init__(values)
+        self._names = dict(names)
+
+    def __getattr__(self, name: str):
+        try:
+            return self.__dict__["_names"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def items(self):
+        return self._names.items()
+
+
+def _plain(value):
+    return str(value) if isinstance(value, str) else value
+
+
+def job_of(sm) -> dict[str, Any]:
+    """The job of a Snakemake script object, as plain picklable data."""
+    def named(nl):
+        return {"values": [_plain(v) for v in nl], "names": {k: _plain(v) for k, v in nl.items()}}
+
+    return {"rule": sm.rule, "threads": sm.threads, "config": dict(sm.config), "cwd": os.getcwd(),
+            "env": dict(os.environ),
+            **{part: named(getattr(sm, part)) for part in ("input", "output", "params", "log", "wildcards")}}
+
+
+class Job:
+    def __init__(self, job: Mapping[str, Any]):
+        self.rule, self.threads, self.config = job["rule"], job["threads"], job["config"]
+        for part in ("input", "output", "params", "log", "wildcards"):
+            setattr(self, part, Named(job[part]["values"], job[part]["names"]))
+
+
 def run_step(sm) -> None:
+    """Run the job of a Snakemake script object: in the warm worker where possible."""
+    job = job_of(sm)
+    warm = sm.config.get("execution", {}).get("warm_worker", True) and not os.environ.get("SLURM_JOB_ID")
+    if warm:
+        from . import worker
+
+        status = worker.submit(job)
+        if status is not None:
+            sys.exit(status)
+    run_job(job)
+
+
+def run_job(job: Mapping[str, Any]) -> None:
+    sm = Job(job)
     _setup_logging(sm.log[0] if len(sm.log) else None)
     log = logging.getLogger("collective_action.pipeline")
     step = STEPS.get(sm.rule)

@@ -6,8 +6,9 @@ and params, :mod:`captions` into report captions, :mod:`paths` names the artifac
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from itertools import product
-from typing import Any, Mapping
+from typing import Any
 
 from . import config as cfgmod
 from . import paths

@@ -7,7 +7,7 @@ generator, exactly like the engine, so the two see the same minibatches.
 """
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch.utils.data import DataLoader, Sampler, TensorDataset

@@ -4,7 +4,7 @@ order, the first being the one figures and claims use).
 ``results/tables/<panel>.csv`` is what figures and claims read. Columns:
 
 - identity: dataset, data_source (where the data came from; a stand-in says so),
-  algorithm, alpha, alpha_val, seed, stopping, epoch (1-based)
+  algorithm, learner, alpha, alpha_val, seed, stopping, epoch (1-based)
 - outcome: success, success_all, accuracy (clean test), worst_group_accuracy (where
   the data has groups), val_accuracy, val_success
 - collective: alpha_realized (round(alpha n)/n), alpha_val_realized, alpha_eff (JTT, Prop 3.2),
@@ -18,13 +18,17 @@ order, the first being the one figures and claims use).
   prop33_rhs = (val_accuracy(f) - val_accuracy(ERM)) / (alpha_val - alpha), with the
   same seed's ERM run standing in for the Bayes classifier on P_alpha, and
   prop33_lhs = success(f) - success(ERM); the proposition says lhs >= rhs.
+- then every other per-run diagnostic a learner records (e.g. DP-SGD's epsilon), one
+  column each, named as the learner names it, so a new learner's diagnostics reach the
+  tables without a change here.
 
 ``results/tables/epochs/<panel>.csv`` has one row per run and epoch at the panel's
 ``per_epoch_alphas`` (Fig 3a).
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,11 +39,14 @@ from .metrics import run_summary
 from .signals import make_signal
 
 COLUMNS = [
-    "panel", "dataset", "data_source", "algorithm", "alpha", "alpha_val", "seed", "stopping", "epoch",
+    "panel", "dataset", "data_source", "algorithm", "learner", "alpha", "alpha_val", "seed", "stopping", "epoch",
     "success", "success_all", "accuracy", "worst_group_accuracy", "val_accuracy", "val_success",
     "alpha_realized", "alpha_val_realized", "alpha_eff", "alpha_eff_weights", "p_error", "p_error_given_collective",
     "xi", "delta", "theorem1_bound", "ceiling", "k", "c", "agreement_x1", "prop33_lhs", "prop33_rhs",
 ]
+# diagnostics that have a column of their own above
+MAPPED_DIAGNOSTICS = {"alpha_realized_train", "alpha_realized_val", "alpha_eff", "alpha_eff_weights", "p_error",
+                      "p_error_given_collective", "alpha_realized"}
 EPOCH_COLUMNS = ["panel", "dataset", "data_source", "algorithm", "alpha", "alpha_val", "seed", "epoch", "success", "success_all",
                  "accuracy", "val_accuracy", "val_success", "worst_group_accuracy", "k"]
 
@@ -76,6 +83,7 @@ def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str]
                 "dataset": meta["dataset"],
                 "data_source": meta.get("source_label", "synthetic"),
                 "algorithm": meta["algorithm"],
+                "learner": meta.get("learner", meta["algorithm"]),
                 "alpha": meta["alpha"],
                 "alpha_val": meta["alpha_val"],
                 "seed": meta["seeds"],
@@ -100,8 +108,10 @@ def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str]
                 "k": datasets[meta["dataset"]].get("k", np.nan),
                 "c": datasets[meta["dataset"]].get("c", np.nan),
                 "agreement_x1": summary.get("probe_agreement", nan),
+                **{key: value for key, value in diag.items() if key not in MAPPED_DIAGNOSTICS},
             }))
-    table = add_prop33(pd.concat(rows, ignore_index=True))[COLUMNS]
+    table = add_prop33(pd.concat(rows, ignore_index=True))
+    table = table[COLUMNS + sorted(set(table.columns) - set(COLUMNS))]
     # rules keep the panel's order: the first is the one figures and claims use
     rule_order = table["stopping"].map({rule: i for i, rule in enumerate(stopping)})
     return (table.assign(_rule=rule_order).sort_values(["_rule", "dataset", "algorithm", "alpha", "alpha_val", "seed"],

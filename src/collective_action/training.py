@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -96,7 +97,7 @@ def train(*, data_path: str, poisoned_path: str, spec: Mapping[str, Any], output
         dtype=dtype,
         augment=transforms.augment if image else None,
         normalise=transforms.normalise if image else None,
-        input_range=tuple(meta["input_range"]) if "input_range" in meta else None,
+        input_range=tuple(meta["input_range"]) if meta.get("input_range") else None,
         channels_last=channels_last,
         amp=bool(training.get("amp", False)),
     )

@@ -13,9 +13,8 @@ rule train:
             alpha_val="{alpha_val}",
         ),
     params:
+        # the device is an execution setting, read from the config when the job runs: switching reruns nothing
         spec=JOBS["train"].params,
-        # an execution setting: not part of `spec`, so switching devices reruns nothing
-        device=config["device"],
     threads: config["execution"]["train_threads"]
     log:
         "logs/train/{dataset}/{algorithm}/a{alpha}_v{alpha_val}.log",

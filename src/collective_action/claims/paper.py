@@ -1,12 +1,27 @@
 """The claims of Ben-Dov et al. (ICML 2024), C1 to C13, each checked against its panel tables."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from .core import (NOT_REPRODUCED, NOT_RUN, REPRODUCED, Claim, _alphas, _baseline, _ceilings, _dro_vs_erm, _endpoint_change,
-                   _first_rule, _fmt_ci, _on, oscillation, t_interval, trend_over_k)
+from .core import (
+    NOT_REPRODUCED,
+    NOT_RUN,
+    REPRODUCED,
+    Claim,
+    _alphas,
+    _baseline,
+    _ceilings,
+    _dro_vs_erm,
+    _endpoint_change,
+    _first_rule,
+    _fmt_ci,
+    _on,
+    oscillation,
+    t_interval,
+    trend_over_k,
+)
 
 ORDER = 0
 
@@ -118,7 +133,7 @@ def check_c5(tables, cfg, panel):
     other = t[(t["algorithm"] == "cvar_dro") & (t["stopping"] == "max_val_success")].groupby("alpha")["success"].mean()
     erm = t[(t["algorithm"] == "erm") & (t["stopping"] == "last")].groupby("alpha")["success"].mean()
     ok = bool((means <= cfg["near_zero"]).all())
-    measured = (f"CVaR-DRO stopped at max validation accuracy, mean success by alpha: "
+    measured = ("CVaR-DRO stopped at max validation accuracy, mean success by alpha: "
                 + ", ".join(f"{a:g}: {v:.2f}" for a, v in means.items())
                 + f" (largest {means.max():.2f} at alpha={means.idxmax():g}; near 0 means <= {cfg['near_zero']:g}). "
                 + "Stopped at max validation success: " + ", ".join(f"{a:g}: {v:.2f}" for a, v in other.items())

@@ -11,8 +11,9 @@ builder (``builders/``) that reads external sources (``sources.py``).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -9,7 +9,8 @@ gradients are formed (:meth:`Learner.step`, DP-SGD), and its diagnostics.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 
@@ -57,9 +58,9 @@ class Learner:
     # ---------------------------------------------------------------- the run
     def fit(self) -> FitResult:
         self.prepare()
-        self.model, gens = self.ctx.new_models("model")
+        self.model, self.gens = self.ctx.new_models("model")
         banks = [*self.auxiliary_models(), self.model]
-        self.ctx.train_loop(banks, gens, self.ctx.epochs, self.step, record=self.model, batches=self.batches)
+        self.ctx.train_loop(banks, self.gens, self.ctx.epochs, self.step, record=self.model, batches=self.batches)
         return FitResult(self.model, self.diagnostics())
 
 

@@ -49,6 +49,22 @@ class CVaRDRO(Learner):
                            "next one). (our choice, the paper does not say) 0.1, a value Levy et al. use."},
     }
 
+    def prepare(self):
+        self.share_total, self.n_steps = 0.0, 0
+
     def objective(self, batch):
         loss = self.per_sample_loss(batch)
-        return (cvar_weights(loss.detach(), float(self.hp["fraction"])) * loss).sum(dim=1).sum()
+        weights = cvar_weights(loss.detach(), float(self.hp["fraction"]))
+        self._track_collective_share(weights, batch)
+        return (weights * loss).sum(dim=1).sum()
+
+    def _track_collective_share(self, weights, batch) -> None:
+        member = self.ctx.train.member.gather(1, batch.idx).to(weights.dtype)
+        share = (weights * member).sum(dim=1) / weights.sum(dim=1)
+        self.share_total = self.share_total + share
+        self.n_steps += 1
+
+    def diagnostics(self):
+        """The collective's effective size: its share of the weight (Definition 1) in each minibatch,
+        averaged over all training steps."""
+        return {"alpha_eff_weights": (self.share_total / self.n_steps).cpu().numpy()}

@@ -10,7 +10,8 @@ properties of its config keys besides ``kind`` and ``target_label``) and
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..registry import Registry
 

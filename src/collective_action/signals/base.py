@@ -1,8 +1,9 @@
 """The signal interface."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,7 @@ class Signal:
     description = ""
 
     @classmethod
-    def from_spec(cls, params: Mapping[str, Any], data=None) -> "Signal":
+    def from_spec(cls, params: Mapping[str, Any], data=None) -> Signal:
         return cls(**params)
 
     def apply(self, x: np.ndarray, rng=None) -> np.ndarray:

@@ -10,7 +10,8 @@ module derives xi, Delta and the success a collective can reach.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ...registry import Registry
 

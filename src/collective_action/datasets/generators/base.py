@@ -1,7 +1,8 @@
 """The generator interface; all 2D generators live on the square (-1, 1)^2."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ class Generator:
     description = ""
 
     @classmethod
-    def from_spec(cls, spec: Mapping[str, Any]) -> "Generator":
+    def from_spec(cls, spec: Mapping[str, Any]) -> Generator:
         return cls()
 
     def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -1,8 +1,9 @@
 """k-strips (section 4.2, Fig 7a) on (-1, 1)^2."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ class KStrips(Generator):
                    "\"x1 < 0\"; on (-1, 1)^2 that is the left half. Needs k or ks.")
 
     @classmethod
-    def from_spec(cls, spec: Mapping[str, Any]) -> "KStrips":
+    def from_spec(cls, spec: Mapping[str, Any]) -> KStrips:
         return cls(k=int(spec["k"]))
 
     def label(self, x):

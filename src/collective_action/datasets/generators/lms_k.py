@@ -1,8 +1,9 @@
 """LMS-k (section 4.2, Fig 5a), after Shah et al. 2020: linear + k slabs."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ class LMSk(Generator):
     }
 
     @classmethod
-    def from_spec(cls, spec: Mapping[str, Any]) -> "LMSk":
+    def from_spec(cls, spec: Mapping[str, Any]) -> LMSk:
         return cls(k=int(spec["k"]), margin=float(spec["margin"]), slab_gap=float(spec["slab_gap"]))
 
     @property

@@ -1,0 +1,62 @@
+"""Adversarial training (Madry et al. 2018): minimise the loss at a worst-case perturbation.
+
+At every step each training point is replaced by x + delta, where delta maximises the
+cross-entropy within the l-infinity ball of radius eps, found by projected gradient
+ascent (PGD): a uniform random start in the ball, then ``steps`` signed-gradient
+steps of size ``step_size``, each projected back onto the ball and onto the range of
+the stored inputs. Perturbations live on the scale the collective works on: [-1, 1]
+for the 2D data, 0-255 for images before normalisation. The attack runs the model in
+eval mode (batch norm neither uses nor updates batch statistics of adversarial
+candidates); the model then trains on the perturbed points only, as Madry et al. do.
+Each PGD step costs a forward and a backward pass.
+"""
+from __future__ import annotations
+
+import torch
+
+from .. import rng
+from ..engine import evaluating, per_sample_ce
+from .base import Learner
+
+
+class Adversarial(Learner):
+    name = "adversarial"
+    description = "Adversarial training (Madry et al. 2018): PGD in input space, l-infinity radius eps."
+    style = {"label": "adversarial", "color": "tab:red", "marker": "D"}
+    hyperparameters = {
+        "radius": {"type": "number", "minimum": 0, "default": 0.1,
+                   "description": "eps, the l-infinity radius on the stored scale: the [-1, 1] square for 2D data, "
+                                  "0-255 for images before normalisation."},
+        "steps": {"type": "integer", "minimum": 1, "default": 3,
+                  "description": "PGD steps per training step (each a forward and a backward pass)."},
+        "step_size": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": None,
+                      "description": "PGD step size; null: 2.5 eps / steps (Madry et al.'s rule of thumb)."},
+    }
+
+    def attack(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        ctx = self.ctx
+        if ctx.input_range is None:
+            raise ValueError("adversarial training perturbs inputs on a continuous scale; this dataset's inputs "
+                             "have no range (text): use a continuous modality")
+        lo, hi = ctx.input_range
+        radius, steps = float(self.hp["radius"]), int(self.hp["steps"])
+        step_size = float(self.hp["step_size"] or 2.5 * radius / steps)
+        x = x.to(ctx.dtype)
+        # the random starts come from each run's own attack stream, so the model's initialisation and
+        # minibatch order are those of the ERM run of the same seed (radius 0 is ERM exactly)
+        if not hasattr(self, "attack_gens"):
+            self.attack_gens = rng.torch_generators(ctx.base_seed, ctx.seeds, "attack")
+        start = torch.stack([torch.rand(x.shape[1:], generator=g, dtype=ctx.dtype) for g in self.attack_gens])
+        start = start.to(x.device)
+        delta = (2 * start - 1) * radius
+        with evaluating(self.model):
+            for _ in range(steps):
+                delta.requires_grad_(True)
+                loss = per_sample_ce(ctx.forward(self.model, (x + delta).clamp(lo, hi)), y).sum()
+                grad, = torch.autograd.grad(loss, delta)
+                delta = (delta.detach() + step_size * grad.sign()).clamp(-radius, radius)
+        return (x + delta).clamp(lo, hi).detach()
+
+    def objective(self, batch):
+        x_adv = self.attack(batch.x, batch.y)
+        return per_sample_ce(self.ctx.forward(self.model, x_adv), batch.y).mean(dim=1).sum()
