@@ -21,9 +21,7 @@ report: "workflow/report/workflow.rst"
 
 # Validates the whole config against workflow/schemas/config.schema.yaml (completed by the
 # learner, signal and dataset registries) before any job runs; a bad key is one error that names it.
-PLAN = Plan(
-    config, schema_path=workflow.source_path("workflow/schemas/config.schema.yaml")
-)
+PLAN = Plan(config, schema_path=workflow.source_path("workflow/schemas/config.schema.yaml"))
 JOBS = Jobs(PLAN)
 
 

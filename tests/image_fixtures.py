@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import pickle
 import struct
 import tarfile
@@ -43,19 +44,33 @@ def _idx(array: np.ndarray) -> bytes:
     return header + array.astype(np.uint8).tobytes()
 
 
-def write_mnist_idx(folder: Path, n_train: int = 60, n_test: int = 30, seed: int = 0) -> dict:
-    """The four gzipped idx files of MNIST."""
+def write_mnist_idx(folder: Path, n_train: int = 60, n_test: int = 30, seed: int = 0, gz: bool = True,
+                    size: int = 28) -> dict:
+    """The four idx files of MNIST (or Fashion-MNIST: the same format), gzipped or not; every class in each."""
     r = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     arrays = {}
     for split, prefix, n in (("train", "train", n_train), ("test", "t10k", n_test)):
-        x = r.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        x = r.integers(0, 256, size=(n, size, size), dtype=np.uint8)
         y = (np.arange(n) % 10).astype(np.uint8)
-        for suffix, arr in (("images-idx3-ubyte.gz", x), ("labels-idx1-ubyte.gz", y)):
-            with gzip.open(folder / f"{prefix}-{suffix}", "wb") as fh:
-                fh.write(_idx(arr))
+        for suffix, arr in (("images-idx3-ubyte", x), ("labels-idx1-ubyte", y)):
+            if gz:
+                with gzip.open(folder / f"{prefix}-{suffix}.gz", "wb") as fh:
+                    fh.write(_idx(arr))
+            else:
+                (folder / f"{prefix}-{suffix}").write_bytes(_idx(arr))
         arrays[f"x_{split}"], arrays[f"y_{split}"] = x, y.astype(np.int64)
     return arrays
+
+
+def idx_md5(folder: Path) -> str:
+    """What a config's ``md5`` for an idx directory is: the md5 of the four uncompressed files, concatenated."""
+    digest = hashlib.md5()
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        path = folder / f"{name}.gz"
+        digest.update(gzip.decompress(path.read_bytes()) if path.exists() else (folder / name).read_bytes())
+    return digest.hexdigest()
 
 
 def write_npz(path: Path, batches) -> Path:
@@ -85,3 +100,15 @@ def write_waterbirds_folder(root: Path, n: int = 24, wilds: bool = False, seed: 
     lines = [header] + [",".join(map(str, row)) + (",/b/beach/0.jpg" if wilds else "") for row in rows]
     (folder / "metadata.csv").write_text("\n".join(lines) + "\n")
     return folder
+
+
+def write_original_formats(root: Path) -> dict:
+    """Small CIFAR-10 (the python tarball: 20 images per batch, every class twice), MNIST (the four idx
+    .gz files) and Waterbirds (a folder with metadata.csv and 24 JPEGs, every group in every split) under
+    root; returns the config's ``sources`` for them, with the md5s that stand in for the official ones."""
+    archive = write_cifar_archive(root / "cifar-10-python.tar.gz", cifar_arrays(n_per_batch=20))
+    write_mnist_idx(root / "mnist")
+    waterbirds = write_waterbirds_folder(root / "waterbirds", n=24)
+    return {"cifar10": {"kind": "archive", "path": str(archive), "md5": hashlib.md5(archive.read_bytes()).hexdigest()},
+            "mnist": {"kind": "archive", "path": str(root / "mnist"), "md5": idx_md5(root / "mnist")},
+            "waterbirds": {"kind": "directory", "path": str(waterbirds)}}

@@ -79,7 +79,8 @@ def fit(learner: str, ctx, hp=None):
 
 # small, fast hyperparameters of every registered learner for these tests (a new learner adds its own)
 TEST_HP = {"jtt": {"identification_epochs": 1, "upweight": 5.0}, "cvar_dro": {"fraction": 0.2},
-           "adversarial": {"radius": 0.1, "steps": 2}}
+           "adversarial": {"radius": 0.1, "steps": 2},
+           "dp_sgd": {"clip_norm": 1.0, "noise_multiplier": 1.0, "target_epsilon": None}}
 
 
 @pytest.mark.parametrize("learner", LEARNERS.names())

@@ -126,7 +126,7 @@ def audit(targets: Iterable[str], jobs: Jobs, root: str | os.PathLike = ".",
             code.append(f"package {prov.get('package_version')} (now {__version__})")
         entry.checks["code"] = "ok" if not code else "built by other code: " + ", ".join(code)
         problems = []
-        for role, record in sorted(prov.get("inputs", {}).items()):
+        for record in (rec for _, rec in sorted(prov.get("inputs", {}).items())):
             ipath = os.path.normpath(record["path"])
             full = root / ipath
             if ipath.startswith((RESULTS + "/", FIGURES_DIR + "/")):

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from . import rng
 from .models import make_bank
 from .optim import Adam
+from .timing import phase
 
 
 def tune_cpu_allocator() -> None:
@@ -150,29 +151,111 @@ class evaluating:
 
 @dataclass
 class Evaluator:
-    """Per-epoch predictions on the evaluation sets, kept as uint8 class ids [E, M, N]."""
+    """Predictions of every run on the evaluation sets, kept as uint8 class ids.
+
+    The ``watched`` sets (the validation data the stopping rules read) are predicted after
+    every epoch ([E, M, N]). The others (test data) are predicted after every epoch only
+    with ``every_epoch`` (per-epoch tables); otherwise the evaluator keeps, for every
+    stopping slot (:mod:`stopping`), the model of the epoch that slot picks so far, and
+    predicts the test data once per slot at the end ([M, N] each): the same numbers at a
+    fraction of the cost. ``scores`` turns the watched predictions into the rules' scores.
+    """
 
     per_run: Mapping[str, Split]  # e.g. the poisoned validation split
     shared: Mapping[str, torch.Tensor]  # e.g. clean test inputs and their signal images
     batch_size: int
     transform: Callable | None = None
+    watched: tuple = ()
+    every_epoch: bool = True
+    scores: Callable | None = None  # {set: [E, M, N]} -> {score: [E, M]}
     history: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    slots: dict[str, dict] = field(default_factory=dict)  # slot -> {"epoch": [M], "state": run states}
+
+    def _sets(self, names) -> list[tuple[str, Callable]]:
+        out = [(n, lambda bank, s=s: predict_split(bank, s, self.batch_size, self.transform))
+               for n, s in self.per_run.items() if n in names]
+        return out + [(n, lambda bank, x=x: predict_shared(bank, x, self.batch_size, self.transform))
+                      for n, x in self.shared.items() if n in names]
+
+    @property
+    def _all(self) -> list[str]:
+        return [*self.per_run, *self.shared]
 
     def record(self, bank) -> None:
+        with phase("evaluate"):
+            self._record(bank)
+
+    def _record(self, bank) -> None:
+        names = self._all if self.every_epoch else [n for n in self._all if n in self.watched]
         with evaluating(bank):
-            for name, split in self.per_run.items():
-                self.history.setdefault(name, []).append(self._u8(predict_split(bank, split, self.batch_size,
-                                                                                self.transform)))
-            for name, x in self.shared.items():
-                self.history.setdefault(name, []).append(self._u8(predict_shared(bank, x, self.batch_size,
-                                                                                 self.transform)))
+            for name, predict in self._sets(names):
+                self.history.setdefault(name, []).append(self._u8(predict(bank)))
+        if not self.every_epoch:
+            self._keep_slot_models(bank)
+
+    def _keep_slot_models(self, bank) -> None:
+        from .stopping import SLOTS, select
+
+        epoch = len(next(iter(self.history.values()))) - 1
+        scores = self.scores({n: np.stack(h) for n, h in self.history.items()})
+        for name in SLOTS[1:]:
+            chosen = torch.from_numpy(select(scores, name) == epoch)
+            if not chosen.any():
+                continue
+            current = run_states(bank)
+            if name not in self.slots:  # the first epoch: every run's choice so far
+                self.slots[name] = {"state": {k: v.clone() for k, v in current.items()}}
+            for key, value in current.items():
+                mask = chosen.to(value.device)
+                self.slots[name]["state"][key][mask] = value[mask]
+
+    def finish(self, bank) -> None:
+        with phase("evaluate"):
+            self._finish(bank)
+
+    def _finish(self, bank) -> None:
+        """Predict the unwatched sets at every slot's model (nothing to do with ``every_epoch``)."""
+        if self.every_epoch:
+            return
+        others = [n for n in self._all if n not in self.watched]
+        with evaluating(bank):
+            self.final = {("last", n): self._u8(predict(bank)) for n, predict in self._sets(others)}
+            if self.slots:
+                saved = {k: v.clone() for k, v in run_states(bank).items()}
+                for name, slot in self.slots.items():
+                    load_run_states(bank, slot["state"])
+                    self.final.update({(name, n): self._u8(predict(bank)) for n, predict in self._sets(others)})
+                load_run_states(bank, saved)
 
     @staticmethod
     def _u8(pred: torch.Tensor) -> np.ndarray:
         return pred.to(torch.uint8).cpu().numpy()
 
     def predictions(self) -> dict[str, np.ndarray]:
-        return {name: np.stack(h) for name, h in self.history.items()}
+        """Arrays for the run artifact: ``<set>`` [E, M, N] for sets predicted every epoch, and
+        ``slot/<slot>/<set>`` [M, N] for the others."""
+        out = {name: np.stack(h) for name, h in self.history.items()}
+        out.update({f"slot/{name}/{s}": pred for (name, s), pred in getattr(self, "final", {}).items()})
+        return out
+
+
+def run_states(bank) -> dict[str, torch.Tensor]:
+    """The bank's parameters and buffers, run index first (views, not copies, where the bank stacks them)."""
+    if getattr(bank, "models", None) is not None and not getattr(bank, "vmapped", True):
+        states = [m.state_dict() for m in bank.models]
+        return {k: torch.stack([s[k] for s in states]) for k in states[0]}
+    return {k: v.detach() for k, v in bank.state_dict(keep_vars=True).items()}
+
+
+@torch.no_grad()
+def load_run_states(bank, states: Mapping[str, torch.Tensor]) -> None:
+    if getattr(bank, "models", None) is not None and not getattr(bank, "vmapped", True):
+        for i, module in enumerate(bank.models):
+            module.load_state_dict({k: v[i] for k, v in states.items()})
+        return
+    current = bank.state_dict(keep_vars=True)
+    for key, value in states.items():
+        current[key].data.copy_(value)
 
 
 @dataclass(frozen=True)
@@ -259,6 +342,8 @@ class FitContext:
                 opt.step()
             if record is not None:
                 self.evaluator.record(record)
+        if record is not None:
+            self.evaluator.finish(record)
 
     def shuffled_batches(self, gens):
         for idx in self.minibatches(gens):

@@ -114,6 +114,8 @@ class Train(Step):
             "model": plan.config["models"][spec["model"]],
             "training": plan.training(wc.dataset),
             "hyperparameters": plan.hyperparameters(wc.dataset, wc.algorithm),
+            "record_every_epoch": plan.records_every_epoch(wc.dataset, wc.algorithm, float(wc.alpha),
+                                                           float(wc.alpha_val)),
         }
 
     def code_roots(self, wc):

@@ -1,4 +1,4 @@
-"""Success, accuracy and stopping rules, computed from stored predictions.
+"""The evaluate step: success, accuracy and the stopping rules' epochs, from stored predictions.
 
 Two success measures (section 2.1, Eq. 2):
 
@@ -8,10 +8,9 @@ Two success measures (section 2.1, Eq. 2):
   left out can success be 0, as the paper reports in Fig 3b.
 - ``success_all``: Eq. (2) literally, P0[f(g(x)) = y*] over all test points.
 
-Stopping rules pick one epoch per run: ``last``, ``max_val_accuracy`` (accuracy
-on the validation split as the firm sees it, collective included) and
-``max_val_success`` (success of g on the clean validation inputs). Ties go to
-the earliest epoch.
+Validation metrics are computed for every epoch; test metrics for every epoch where
+the run kept test predictions after every epoch, and otherwise at every stopping slot
+(``stopping.py``): ``slot/<slot>/<metric>`` [M] with ``slot/<slot>/epoch``.
 """
 from __future__ import annotations
 
@@ -20,35 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from . import datasets, store
+from . import datasets, stopping, store
+from .stopping import accuracy, success_rate
 
-STOPPING_RULES = ("last", "max_val_accuracy", "max_val_success")
-
-
-def success_rate(pred_signal: np.ndarray, y_clean: np.ndarray, target: int, exclude_target: bool = True) -> np.ndarray:
-    """Fraction of points with prediction y* on g(x), over the last axis.
-
-    pred_signal: [..., N] predictions on g(x); y_clean: [N] base labels."""
-    keep = (y_clean != target) if exclude_target else np.ones_like(y_clean, dtype=bool)
-    if not keep.any():
-        return np.full(pred_signal.shape[:-1], np.nan)
-    return (pred_signal[..., keep] == target).mean(axis=-1)
-
-
-def accuracy(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """pred [..., N] against y [N] or [..., N] (broadcast)."""
-    return (pred == y).mean(axis=-1)
-
-
-def select_epochs(per_epoch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Epoch index chosen by each stopping rule, per run. per_epoch arrays are [E, M]."""
-    n_epochs, n_runs = per_epoch["val_accuracy"].shape
-    return {
-        "last": np.full(n_runs, n_epochs - 1, dtype=np.int64),
-        # argmax returns the first maximum: ties go to the earliest epoch
-        "max_val_accuracy": np.argmax(per_epoch["val_accuracy"], axis=0).astype(np.int64),
-        "max_val_success": np.argmax(np.nan_to_num(per_epoch["val_success"], nan=-1.0), axis=0).astype(np.int64),
-    }
+STOPPING_RULES = stopping.RULES
 
 
 def worst_group_accuracy(pred: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -56,10 +30,9 @@ def worst_group_accuracy(pred: np.ndarray, y: np.ndarray, groups: np.ndarray) ->
     return np.min(np.stack([accuracy(pred[..., groups == g], y[groups == g]) for g in np.unique(groups)]), axis=0)
 
 
-def per_epoch_metrics(pred: Mapping[str, np.ndarray], y_test: np.ndarray, y_val_clean: np.ndarray,
-                      y_val_observed: np.ndarray, target: int, y_probe: np.ndarray | None = None,
-                      test_groups: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """All metrics per epoch and run ([E, M]) from predictions [E, M, N].
+def held_out_metrics(pred: Mapping[str, np.ndarray], y_test: np.ndarray, target: int, y_probe: np.ndarray | None = None,
+                 test_groups: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Metrics on the test sets from predictions [..., N] (per epoch [E, M, N] or per slot [M, N]).
 
     ``probe_agreement``: agreement with the simple rule on the probe set, where x2 is
     drawn independently of the label (1 = the model uses the simple feature only)."""
@@ -67,8 +40,6 @@ def per_epoch_metrics(pred: Mapping[str, np.ndarray], y_test: np.ndarray, y_val_
         "test_accuracy": accuracy(pred["test"], y_test),
         "test_success": success_rate(pred["test_signal"], y_test, target),
         "test_success_all": success_rate(pred["test_signal"], y_test, target, exclude_target=False),
-        "val_accuracy": accuracy(pred["val"], y_val_observed[None]),
-        "val_success": success_rate(pred["val_signal"], y_val_clean, target),
     }
     if "probe" in pred and y_probe is not None:
         out["probe_agreement"] = accuracy(pred["probe"], y_probe)
@@ -89,12 +60,21 @@ def evaluate(*, run_path: str, data_path: str, poisoned_path: str, spec: Mapping
     for m, s in enumerate(seeds):
         y_val_observed[m, poisoned[f"seed{s}/val/index"]] = target
     pred = run.group("pred")
-    y_probe = data["probe/y"] if "probe/y" in data else None
-    groups = data["test/group"] if "test/group" in data else None
-    per_epoch = per_epoch_metrics(pred, data["test/y"], y_val_clean, y_val_observed, target, y_probe, groups)
-    stops = select_epochs(per_epoch)
+    test_args = (data["test/y"], target, data["probe/y"] if "probe/y" in data else None,
+                 data["test/group"] if "test/group" in data else None)
+    per_epoch = stopping.val_scores(pred["val"], pred["val_signal"], y_val_observed, y_val_clean, target)
+    if "test" in pred:  # test predictions after every epoch
+        per_epoch.update(held_out_metrics(pred, *test_args))
     arrays = {f"epoch/{k}": v for k, v in per_epoch.items()}
-    arrays.update({f"stop/{k}": v for k, v in stops.items()})
+    runs = np.arange(len(seeds))
+    for name in stopping.SLOTS:
+        epochs = stopping.select(per_epoch, name)
+        arrays[f"slot/{name}/epoch"] = epochs
+        at = {k: v[epochs, runs] for k, v in per_epoch.items()}
+        if "test" not in pred:  # test predictions kept at the slot's model
+            at.update(held_out_metrics({s: pred[f"slot/{name}/{s}"] for s in ("test", "test_signal", "probe")
+                                    if f"slot/{name}/{s}" in pred}, *test_args))
+        arrays.update({f"slot/{name}/{k}": v for k, v in at.items()})
     arrays.update({f"diag/{k}": v for k, v in run.group("diag").items() if np.asarray(v).ndim == 1})
     arrays["diag/alpha_realized_train"] = np.array(
         [len(poisoned[f"seed{s}/train/index"]) / len(data["train/y"]) for s in seeds])
@@ -107,10 +87,8 @@ def evaluate(*, run_path: str, data_path: str, poisoned_path: str, spec: Mapping
     store.write_h5(output, arrays, prov, attrs={"meta": meta})
 
 
-def run_summary(metrics: store.H5Artifact, rule: str) -> dict[str, np.ndarray]:
-    """Per-run metrics at the epoch chosen by ``rule``: name -> [M]."""
-    if rule not in STOPPING_RULES:
-        raise ValueError(f"unknown stopping rule '{rule}' (known: {STOPPING_RULES})")
-    epochs = metrics[f"stop/{rule}"]
-    runs = np.arange(len(epochs))
-    return {name: arr[epochs, runs] for name, arr in metrics.group("epoch").items()} | {"epoch": epochs + 1}
+def run_summary(metrics: store.H5Artifact, rule: str, ties: str = "earliest") -> dict[str, np.ndarray]:
+    """Per-run metrics at the epoch chosen by ``rule`` (ties broken as ``ties``): name -> [M]."""
+    values = metrics.group(f"slot/{stopping.slot(rule, ties)}")
+    epochs = values.pop("epoch")
+    return values | {"epoch": epochs + 1}

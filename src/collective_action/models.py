@@ -10,7 +10,8 @@ per-model ``nn.Sequential`` loop.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -115,6 +116,10 @@ def make_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, genera
             raise ValueError(f"model kind 'mlp' needs flat inputs, got shape {tuple(input_shape)}")
         sizes = mlp_sizes(input_shape[0], model_spec["hidden"], n_classes)
         return MLPBank(sizes, generators, dtype, device)
+    if kind in ("text_bag", "text_transformer"):
+        from .text_models import make_text_bank
+
+        return make_text_bank(model_spec, input_shape, n_classes, generators, device, amp=amp)
     return make_image_bank(model_spec, input_shape, n_classes, generators, device, channels_last, amp)
 
 
@@ -187,7 +192,8 @@ class ModuleBank(nn.Module):
                 modules.append(make_module())
         self.n_models = len(modules)
         self.input_ndim = input_ndim  # dims of one sample, e.g. 3 for C, H, W
-        self.amp = amp and torch.device(device).type == "cuda"
+        self.amp = amp  # bfloat16 autocast on CUDA and on CPU alike, so a CPU run exercises the GPU's code path
+        self.device_type = torch.device(device).type
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.vmapped = vectorize and self.n_models > 1 and not _has_batchnorm(modules[0])
         if self.vmapped:
@@ -202,7 +208,7 @@ class ModuleBank(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [M, B, *sample] (each run its own batch) or [B, *sample] (shared) -> logits [M, B, C] (float32)."""
         shared = x.dim() == self.input_ndim + 1
-        with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=self.amp):
+        with torch.autocast(device_type=self.device_type, dtype=torch.bfloat16, enabled=self.amp):
             if self.vmapped:
                 params = dict(zip(self._names, self.stacked))
 

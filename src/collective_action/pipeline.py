@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -143,9 +144,22 @@ class Job:
             setattr(self, part, Named(job[part]["values"], job[part]["names"]))
 
 
-def run_step(sm) -> None:
+def _process_age(now: float) -> float | None:
+    """Seconds since this process started (Python's start and Snakemake's script preamble)."""
+    try:
+        import psutil
+
+        return now - psutil.Process().create_time()
+    except Exception:  # no psutil, or no process table: not measured
+        return None
+
+
+def run_step(sm, started: float | None = None) -> None:
     """Run the job of a Snakemake script object: in the warm worker where possible."""
     job = job_of(sm)
+    now = time.time()
+    job["timing"] = {"process_start": _process_age(started or now), "client_imports": now - (started or now),
+                     "submitted": now}
     warm = sm.config.get("execution", {}).get("warm_worker", True) and not os.environ.get("SLURM_JOB_ID")
     if warm:
         from . import worker
@@ -157,6 +171,10 @@ def run_step(sm) -> None:
 
 
 def run_job(job: Mapping[str, Any]) -> None:
+    from .timing import log_timings, phase
+
+    timing = dict(job.get("timing") or {})
+    timing["handoff"] = time.time() - timing.pop("submitted", time.time())  # to the worker, or none
     sm = Job(job)
     _setup_logging(sm.log[0] if len(sm.log) else None)
     log = logging.getLogger("collective_action.pipeline")
@@ -168,8 +186,10 @@ def run_job(job: Mapping[str, Any]) -> None:
     if os.environ.get("SLURM_JOB_ID"):
         log.info("running in SLURM job %s on %s", os.environ["SLURM_JOB_ID"], os.environ.get("SLURMD_NODENAME", "?"))
     try:
-        step(sm)
+        with phase("step"):
+            step(sm)
     except Exception as exc:
         log.error("rule %s failed: %s: %s", sm.rule, type(exc).__name__, exc, exc_info=True)
         sys.exit(1)
+    log_timings({k: v for k, v in timing.items() if v is not None})
     log.info("rule %s done", sm.rule)

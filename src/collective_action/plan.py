@@ -107,6 +107,14 @@ class Plan:
         p = self.panel(panel)
         return list(product(self.panel_datasets(panel), p["algorithms"], p["alphas"], p["alpha_vals"]))
 
+    def records_every_epoch(self, dataset: str, algorithm: str, alpha: float, alpha_val: float) -> bool:
+        """Whether a per-epoch table reads this cell (then its test predictions are kept after every epoch)."""
+        for name, p in self.config["panels"].items():
+            if (dataset in self.panel_datasets(name) and algorithm in p["algorithms"]
+                    and alpha in p.get("per_epoch_alphas", []) and alpha_val in p["alpha_vals"]):
+                return True
+        return False
+
     def panel_available(self, panel: str) -> bool:
         return panel in self.config["panels"]
 

@@ -63,7 +63,7 @@ def signal_theory(dataset_spec: Mapping[str, Any]) -> dict[str, float]:
 
 
 def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str],
-               datasets: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+               datasets: Mapping[str, Mapping[str, Any]], ties: str = "earliest") -> pd.DataFrame:
     rows = []
     theory_of = {name: signal_theory(spec) for name, spec in datasets.items()}
     for path in metrics_paths:
@@ -77,7 +77,7 @@ def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str]
         xi, delta = th["xi"], th["delta"]
         bound = float(theory.theorem1_bound(meta["alpha"], delta, xi)) if np.isfinite(xi) else np.nan
         for rule in stopping:
-            summary = run_summary(art, rule)
+            summary = run_summary(art, rule, ties)
             rows.append(pd.DataFrame({
                 "panel": panel,
                 "dataset": meta["dataset"],
@@ -171,4 +171,5 @@ def build_epochs(*, panel: str, spec: Mapping[str, Any], metrics_paths: Sequence
 
 
 def build(*, panel: str, spec: Mapping[str, Any], metrics_paths: Sequence[str], output: str) -> None:
-    _write(panel_rows(panel, metrics_paths, spec["stopping"], spec["datasets"]), output, spec, metrics_paths)
+    _write(panel_rows(panel, metrics_paths, spec["stopping"], spec["datasets"], spec.get("ties", "earliest")),
+           output, spec, metrics_paths)

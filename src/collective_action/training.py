@@ -1,18 +1,20 @@
 """The train step: one algorithm on every seed of one poisoned cell.
 
 Writes ``results/runs/<dataset>/<algorithm>/a<alpha>_v<alpha_val>.h5`` with, per
-run (seed), the predicted classes after every epoch on
+run (seed), the predicted classes (uint8) on
 
 - ``val``: the validation split as the firm sees it (with its alpha_val collective),
-- ``val_signal``: g(x) of the clean validation inputs,
-- ``test``: the clean test inputs,
-- ``test_signal``: g(x) of the clean test inputs,
-- ``probe``: the simplicity-bias probe, where the dataset has one,
+  and ``val_signal``: g(x) of the clean validation inputs, after every epoch
+  ([epochs, runs, points]): the stopping rules read them;
+- ``test``, ``test_signal`` (g(x) of the clean test inputs) and ``probe`` (the
+  simplicity-bias probe, where the dataset has one): after every epoch where a
+  per-epoch table needs them (``record_every_epoch``), otherwise at the model of
+  every stopping slot (``slot/<slot>/<set>``, [runs, points]; see ``stopping.py``),
 
-as uint8 arrays [epochs, runs, points], plus the final model parameters and the
-algorithm's diagnostics (JTT's error set and effective size, ...). Everything
-else (success, accuracy, stopping rules) is computed from these by the evaluate
-step, without retraining.
+plus the final model parameters and the learner's diagnostics (JTT's error set and
+effective size, DP-SGD's epsilon, ...). Everything else (success, accuracy, the
+epoch each rule picks) is computed from these by the evaluate step, so changing a
+panel's stopping rule or tie choice retrains nothing.
 """
 from __future__ import annotations
 
@@ -24,11 +26,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import datasets, rng, store
+from . import datasets, rng, stopping, store
 from .augment import ImageTransforms
 from .engine import DTYPES, Evaluator, FitContext, Split, resolve_device, tune_cpu_allocator
 from .learners import LEARNERS
 from .signals import make_signal
+from .timing import phase
 
 log = logging.getLogger(__name__)
 
@@ -47,78 +50,98 @@ def load_poisoned(path: str, seeds, dataset: str, alpha: float, alpha_val: float
     return art
 
 
-def train(*, data_path: str, poisoned_path: str, spec: Mapping[str, Any], output: str, threads: int, device: str) -> None:
+class Cell:
+    """The inputs of one train job: the prepared dataset and the poisoned cell, on the device."""
+
+    def __init__(self, data_path: str, poisoned_path: str, spec: Mapping[str, Any], device, dtype):
+        self.spec, self.device, self.dtype = spec, device, dtype
+        self.seeds = list(spec["seeds"])
+        self.data = datasets.load(data_path)
+        self.poisoned = load_poisoned(poisoned_path, self.seeds, spec["dataset"], spec["alpha"], spec["alpha_val"])
+        self.signal = make_signal(spec["signal"], self.data)
+        self.target = int(self.signal.target_label)
+        self.meta = self.data.attrs["meta"]
+
+    def split(self, name: str) -> Split:
+        overlays = [(self.poisoned[f"seed{s}/{name}/index"], self.poisoned[f"seed{s}/{name}/x"]) for s in self.seeds]
+        return Split.from_overlays(self.data[f"{name}/x"], self.data[f"{name}/y"], overlays, self.target,
+                                   self.device, self.dtype)
+
+    def shared(self, x: np.ndarray) -> torch.Tensor:
+        t = torch.from_numpy(np.ascontiguousarray(x))
+        return (t.to(self.dtype) if t.is_floating_point() else t).to(self.device)
+
+    def signal_of(self, split: str) -> np.ndarray:
+        """g applied to a clean split, drawn from its own stream (for signals that draw)."""
+        draws = rng.numpy_rng(self.spec["base_seed"], "signal", self.spec["dataset"], "eval", split)
+        return self.signal.apply(self.data[f"{split}/x"], draws)
+
+    def evaluator(self, val: Split, batch_size: int, transform) -> Evaluator:
+        """Validation sets watched every epoch (the stopping rules read them); test sets every epoch
+        only where a per-epoch table needs them, otherwise once per stopping slot."""
+        sets = {"val_signal": self.shared(self.signal_of("val")), "test": self.shared(self.data["test/x"]),
+                "test_signal": self.shared(self.signal_of("test"))}
+        if "probe/x" in self.data:
+            sets["probe"] = self.shared(self.data["probe/x"])
+        y_val_observed, y_val_clean = val.y.cpu().numpy(), self.data["val/y"]
+
+        def scores(pred):
+            return stopping.val_scores(pred["val"], pred["val_signal"], y_val_observed, y_val_clean, self.target)
+
+        return Evaluator(per_run={"val": val}, shared=sets, batch_size=batch_size, transform=transform,
+                         watched=("val", "val_signal"), every_epoch=bool(self.spec["record_every_epoch"]),
+                         scores=scores)
+
+
+def context(cell: Cell, spec: Mapping[str, Any], device) -> FitContext:
+    training, meta = spec["training"], cell.meta
+    image = meta.get("kind") == "image"
+    channels_last = bool(training.get("channels_last", False))
+    transforms = ImageTransforms(meta["mean"], meta["std"], training.get("augment"), device,
+                                 channels_last) if image else None
+    normalise = transforms.normalise if image else None
+    return FitContext(
+        train=cell.split("train"),
+        evaluator=cell.evaluator(cell.split("val"), int(training["eval_batch_size"]), normalise),
+        model_spec=spec["model"], input_shape=meta["input_shape"], n_classes=int(meta["n_classes"]),
+        seeds=cell.seeds, base_seed=int(spec["base_seed"]), epochs=int(training["epochs"]),
+        batch_size=int(training["batch_size"]), lr=float(training["lr"]), weight_decay=float(training["weight_decay"]),
+        hp=spec["hyperparameters"], device=device, dtype=cell.dtype,
+        augment=transforms.augment if image else None, normalise=normalise,
+        input_range=tuple(meta["input_range"]) if meta.get("input_range") else None,
+        channels_last=channels_last, amp=bool(training.get("amp", False)),
+    )
+
+
+def train(*, data_path: str, poisoned_path: str, spec: Mapping[str, Any], output: str, threads: int,
+          device: str) -> None:
     torch.set_num_threads(int(threads))
     tune_cpu_allocator()
     dev = resolve_device(device)
-    dtype = DTYPES[spec["training"]["dtype"]]
-    seeds = list(spec["seeds"])
-    data = datasets.load(data_path)
-    poisoned = load_poisoned(poisoned_path, seeds, spec["dataset"], spec["alpha"], spec["alpha_val"])
-    signal = make_signal(spec["signal"], data)
-    target = int(signal.target_label)
-    meta = data.attrs["meta"]
-
-    def split(name: str) -> Split:
-        overlays = [(poisoned[f"seed{s}/{name}/index"], poisoned[f"seed{s}/{name}/x"]) for s in seeds]
-        return Split.from_overlays(data[f"{name}/x"], data[f"{name}/y"], overlays, target, dev, dtype)
-
-    def shared(x: np.ndarray) -> torch.Tensor:
-        t = torch.from_numpy(np.ascontiguousarray(x))
-        return (t.to(dtype) if t.is_floating_point() else t).to(dev)
-
-    training = spec["training"]
-    def signal_of(split: str) -> np.ndarray:
-        return signal.apply(data[f"{split}/x"], rng.numpy_rng(spec["base_seed"], "signal", spec["dataset"], "eval", split))
-
-    eval_sets = {"val_signal": shared(signal_of("val")), "test": shared(data["test/x"]),
-                 "test_signal": shared(signal_of("test"))}
-    if "probe/x" in data:
-        eval_sets["probe"] = shared(data["probe/x"])
-    image = meta.get("kind") == "image"
-    channels_last = bool(training.get("channels_last", False)) and dev.type == "cuda"
-    transforms = ImageTransforms(meta["mean"], meta["std"], training.get("augment"), dev, channels_last) if image else None
-    evaluator = Evaluator(per_run={"val": split("val")}, shared=eval_sets, batch_size=int(training["eval_batch_size"]),
-                          transform=transforms.normalise if image else None)
-    ctx = FitContext(
-        train=split("train"),
-        evaluator=evaluator,
-        model_spec=spec["model"],
-        input_shape=meta["input_shape"],
-        n_classes=int(meta["n_classes"]),
-        seeds=seeds,
-        base_seed=int(spec["base_seed"]),
-        epochs=int(training["epochs"]),
-        batch_size=int(training["batch_size"]),
-        lr=float(training["lr"]),
-        weight_decay=float(training["weight_decay"]),
-        hp=spec["hyperparameters"],
-        device=dev,
-        dtype=dtype,
-        augment=transforms.augment if image else None,
-        normalise=transforms.normalise if image else None,
-        input_range=tuple(meta["input_range"]) if meta.get("input_range") else None,
-        channels_last=channels_last,
-        amp=bool(training.get("amp", False)),
-    )
+    with phase("load"):
+        cell = Cell(data_path, poisoned_path, spec, dev, DTYPES[spec["training"]["dtype"]])
+        ctx = context(cell, spec, dev)
     start = time.perf_counter()
-    result = LEARNERS.get(spec["learner"])(ctx, spec["hyperparameters"]).fit()
-    elapsed = time.perf_counter() - start
-    log.info("trained %d runs of %s on %s (alpha=%g, alpha_val=%g) in %.1f s on %s",
-             len(seeds), spec["algorithm"], spec["dataset"], spec["alpha"], spec["alpha_val"], elapsed, dev)
+    with phase("train"):  # the evaluator's share is its own phase, 'evaluate'
+        result = LEARNERS.get(spec["learner"])(ctx, spec["hyperparameters"]).fit()
+    log.info("trained %d runs of %s on %s (alpha=%g, alpha_val=%g) in %.2f s on %s", len(cell.seeds),
+             spec["algorithm"], spec["dataset"], spec["alpha"], spec["alpha_val"], time.perf_counter() - start, dev)
 
-    arrays: dict[str, np.ndarray] = {f"pred/{k}": v for k, v in evaluator.predictions().items()}
+    with phase("write"):
+        write_run(output, ctx, cell, result, spec, data_path, poisoned_path, dev, threads)
+
+
+def write_run(output, ctx, cell, result, spec, data_path, poisoned_path, dev, threads) -> None:
+    arrays: dict[str, np.ndarray] = {f"pred/{k}": v for k, v in ctx.evaluator.predictions().items()}
     if hasattr(result.bank, "state_arrays"):
         arrays.update({f"model/{k}": v for k, v in result.bank.state_arrays().items()})
     arrays.update({f"diag/{k}": np.asarray(v) for k, v in result.diagnostics.items()})
     run_meta = {
         "dataset": spec["dataset"], "algorithm": spec["algorithm"], "learner": spec["learner"], "alpha": spec["alpha"],
-        "alpha_val": spec["alpha_val"], "seeds": seeds, "epochs": ctx.epochs, "n_classes": ctx.n_classes,
-        "model": dict(spec["model"]),
+        "alpha_val": spec["alpha_val"], "seeds": cell.seeds, "epochs": ctx.epochs, "n_classes": ctx.n_classes,
+        "model": dict(spec["model"]), "every_epoch": bool(spec["record_every_epoch"]),
     }
-    prov = store.provenance(
-        step="train", config=dict(spec), seeds=seeds,
-        inputs={"data": data_path, "poisoned": poisoned_path},
-        extra={"device": str(dev), "torch": torch.__version__, "threads": int(threads)},
-    )
+    prov = store.provenance(step="train", config=dict(spec), seeds=cell.seeds,
+                            inputs={"data": data_path, "poisoned": poisoned_path},
+                            extra={"device": str(dev), "torch": torch.__version__, "threads": int(threads)})
     store.write_h5(output, arrays, prov, attrs={"meta": run_meta})

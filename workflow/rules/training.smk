@@ -1,7 +1,5 @@
+# Train one algorithm on every seed of a poisoned cell in one vectorised pass (synthetic data).
 rule train:
-    """Train one algorithm on every seed of a poisoned cell in one vectorised pass (synthetic data)."""
-    wildcard_constraints:
-        dataset=PLAN.dataset_regex(external=False),
     input:
         unpack(JOBS["train"].inputs),
     output:
@@ -12,14 +10,16 @@ rule train:
             alpha="{alpha}",
             alpha_val="{alpha_val}",
         ),
+    log:
+        "logs/train/{dataset}/{algorithm}/a{alpha}_v{alpha_val}.log",
+    wildcard_constraints:
+        dataset=PLAN.dataset_regex(external=False),
+    conda:
+        ENV
+    threads: config["execution"]["train_threads"]
     params:
         # the device is an execution setting, read from the config when the job runs: switching reruns nothing
         spec=JOBS["train"].params,
-    threads: config["execution"]["train_threads"]
-    log:
-        "logs/train/{dataset}/{algorithm}/a{alpha}_v{alpha_val}.log",
-    conda:
-        ENV
     script:
         STEP_SCRIPT
 
@@ -30,8 +30,8 @@ use rule train as train_image with:
         dataset=PLAN.dataset_regex(external=True),
 
 
+# Per-epoch success and accuracy of every run, and the epoch each stopping rule picks.
 rule evaluate:
-    """Per-epoch success and accuracy of every run, and the epoch each stopping rule picks."""
     input:
         unpack(JOBS["evaluate"].inputs),
     output:
@@ -42,11 +42,11 @@ rule evaluate:
             alpha="{alpha}",
             alpha_val="{alpha_val}",
         ),
-    params:
-        spec=JOBS["evaluate"].params,
     log:
         "logs/evaluate/{dataset}/{algorithm}/a{alpha}_v{alpha_val}.log",
     conda:
         ENV
+    params:
+        spec=JOBS["evaluate"].params,
     script:
         STEP_SCRIPT

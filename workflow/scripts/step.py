@@ -1,4 +1,7 @@
 # Runs one workflow step: the rule's name selects the function in collective_action.pipeline.
-from collective_action.pipeline import run_step
+import time
 
-run_step(snakemake)  # noqa: F821 (injected by Snakemake)
+started = time.time()  # after Python started and Snakemake's preamble ran (for the timing line)
+from collective_action.pipeline import run_step  # noqa: E402
+
+run_step(snakemake, started)  # noqa: F821 (injected by Snakemake)

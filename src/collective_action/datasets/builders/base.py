@@ -1,9 +1,12 @@
 """The builder interface and helpers shared by the image builders."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
+
+from ..sources import CIFAR10
 
 
 class Builder:
@@ -11,6 +14,7 @@ class Builder:
 
     sources = []
     extra_sources = {}
+    source_parameter = None  # a dataset key naming the one of ``sources`` to read (the others are not needed)
     parameters = {}
     required = ["n_val"]
     family = None
@@ -22,7 +26,7 @@ class Builder:
         raise NotImplementedError
 
 
-CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+CIFAR_CLASSES = tuple(CIFAR10["classes"])
 
 
 def _chw(x: np.ndarray) -> np.ndarray:
@@ -45,3 +49,14 @@ def _split_off(n: int, n_val: int, generator: np.random.Generator) -> tuple[np.n
 
 def _cap(idx: np.ndarray, cap: int | None, generator: np.random.Generator) -> np.ndarray:
     return idx if cap is None or cap >= len(idx) else np.sort(generator.choice(idx, size=cap, replace=False))
+
+
+def _train_val_test(raw: Mapping[str, np.ndarray], spec: Mapping[str, Any], generator: np.random.Generator) -> dict:
+    """The training images minus n_val random ones (at most max_train of them), those n_val, and the test
+    images (at most max_test), as uint8 NCHW images with their labels."""
+    train, val = _split_off(len(raw["y_train"]), int(spec["n_val"]), generator)
+    train = _cap(train, spec.get("max_train"), generator)
+    test = _cap(np.arange(len(raw["y_test"])), spec.get("max_test"), generator)
+    return {"train/x": _chw(raw["x_train"][train]), "train/y": raw["y_train"][train],
+            "val/x": _chw(raw["x_train"][val]), "val/y": raw["y_train"][val],
+            "test/x": _chw(raw["x_test"][test]), "test/y": raw["y_test"][test]}

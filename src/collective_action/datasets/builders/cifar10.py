@@ -2,11 +2,9 @@
 n_val the validation split; the test set is the test split."""
 from __future__ import annotations
 
-import numpy as np
-
 from ... import rng
 from .. import sources
-from .base import CIFAR_CLASSES, Builder, _cap, _chw, _source_label, _split_off
+from .base import CIFAR_CLASSES, Builder, _source_label, _train_val_test
 
 
 class CIFAR10(Builder):
@@ -15,20 +13,16 @@ class CIFAR10(Builder):
     description = "CIFAR-10; n_val training images form the validation split."
     parameters = {
         "max_train": {"type": ["integer", "null"], "minimum": 1,
-                      "description": "Cap on the training split (a random subset), for CPU-scale runs; null keeps all."},
+                      "description": "Cap on the training split (a random subset), for CPU-scale runs; null keeps "
+                                     "all."},
         "max_test": {"type": ["integer", "null"], "minimum": 1,
                      "description": "Cap on the test split (a random subset); null keeps all."},
     }
 
     @classmethod
     def build(cls, spec, srcs, data_dir, base_seed) -> tuple[dict, dict]:
-        raw = sources.load_cifar10(srcs["cifar10"], data_dir)
-        g = rng.numpy_rng(base_seed, spec["seed"], "data", "cifar10")
-        train, val = _split_off(len(raw["y_train"]), int(spec["n_val"]), g)
-        train = _cap(train, spec.get("max_train"), g)
-        test = _cap(np.arange(len(raw["y_test"])), spec.get("max_test"), g)
-        arrays = {"train/x": _chw(raw["x_train"][train]), "train/y": raw["y_train"][train],
-                  "val/x": _chw(raw["x_train"][val]), "val/y": raw["y_train"][val],
-                  "test/x": _chw(raw["x_test"][test]), "test/y": raw["y_test"][test]}
-        meta = {"n_classes": 10, "class_names": list(CIFAR_CLASSES), "source_label": _source_label("CIFAR-10", srcs["cifar10"])}
+        raw = sources.load_cifar10(srcs["cifar10"], data_dir).require(CIFAR_CLASSES, "the cifar10 builder")
+        arrays = _train_val_test(raw, spec, rng.numpy_rng(base_seed, spec["seed"], "data", "cifar10"))
+        meta = {"n_classes": 10, "class_names": list(CIFAR_CLASSES),
+                "source_label": _source_label("CIFAR-10", srcs["cifar10"])}
         return arrays, meta

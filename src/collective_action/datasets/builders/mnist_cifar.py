@@ -10,7 +10,7 @@ import numpy as np
 
 from ... import rng
 from .. import sources
-from .base import CIFAR_CLASSES, Builder, _cap, _chw, _source_label, _split_off
+from .base import CIFAR_CLASSES, Builder, _chw, _source_label, _split_off
 
 
 def _mnist_on_cifar(cifar: np.ndarray, digits: np.ndarray) -> np.ndarray:
@@ -38,8 +38,9 @@ class MNISTCIFAR(Builder):
 
     @classmethod
     def build(cls, spec, srcs, data_dir, base_seed) -> tuple[dict, dict]:
-        cifar = sources.load_cifar10(srcs["cifar10"], data_dir)
-        mnist = sources.load_mnist(srcs["mnist"], data_dir)
+        needs = "the mnist_cifar builder"
+        cifar = sources.load_cifar10(srcs["cifar10"], data_dir).require(["automobile", "truck"], needs)
+        mnist = sources.load_mnist(srcs["mnist"], data_dir).require(["0", "1"], needs)
         c = float(spec["c"])
         g = rng.numpy_rng(base_seed, spec["seed"], "data", "mnist_cifar", c)
         car, truck = CIFAR_CLASSES.index("automobile"), CIFAR_CLASSES.index("truck")
@@ -52,7 +53,7 @@ class MNISTCIFAR(Builder):
             digit = np.where(match, y, g.integers(0, 2, size=len(y)))
             by_digit = [np.flatnonzero(mnist[f"y_{split}"] == d) for d in (0, 1)]
             pick = np.where(digit == 0, g.choice(by_digit[0], size=len(y)), g.choice(by_digit[1], size=len(y)))
-            parts[split] = (_mnist_on_cifar(cifar[f"x_{split}"][keep], mnist[f"x_{split}"][pick]), y, keep)
+            parts[split] = (_mnist_on_cifar(cifar[f"x_{split}"][keep], mnist[f"x_{split}"][pick, ..., 0]), y, keep)
         x_all, y_all, keep_train = parts["train"]
         train, val = _split_off(len(y_all), int(spec["n_val"]), g)
         out.update({"train/x": x_all[train], "train/y": y_all[train], "val/x": x_all[val], "val/y": y_all[val],

@@ -11,11 +11,12 @@ import numpy as np
 
 from ... import rng
 from .. import sources
-from .base import CIFAR_CLASSES, Builder, _cap, _chw, _source_label, _split_off
+from .base import CIFAR_CLASSES, Builder, _chw, _source_label, _split_off
 
 
 def standin(spec, srcs, data_dir, base_seed) -> tuple[dict, dict]:
-    cifar = sources.load_cifar10(srcs["cifar10"], data_dir)
+    cifar = sources.load_cifar10(srcs["cifar10"], data_dir).require(
+        ["airplane", "bird", ("deer", "horse"), "ship"], "the Waterbirds stand-in")
     g = rng.numpy_rng(base_seed, spec["seed"], "data", "waterbirds_standin")
     fg_classes = (CIFAR_CLASSES.index("airplane"), CIFAR_CLASSES.index("bird"))
     bg_classes = ((CIFAR_CLASSES.index("deer"), CIFAR_CLASSES.index("horse")), (CIFAR_CLASSES.index("ship"),))

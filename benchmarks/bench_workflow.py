@@ -1,0 +1,111 @@
+"""The default target end to end, on a scratch copy of the workflow: where the time goes.
+
+Copies the Snakefile, workflow/ and config.yaml into a scratch directory, runs
+``snakemake --cores N`` there from nothing, and sums the 'timing' line every job writes
+to its log (collective_action/timing.py) by kind of time:
+
+- process start: Python's start and Snakemake's script preamble, before the step's code;
+- handoff: passing the job to the warm worker (0 without one);
+- imports: the step's imports inside the job (with the warm worker, done once, ahead);
+- load, train, evaluate, write: the train jobs' phases (evaluate = the per-epoch and
+  per-slot predictions inside training);
+- other steps: prepare, poison, evaluate (the step), table, figure, claims, whole.
+
+Core-seconds per kind, the job count and the total wall time; ``--no-warm-worker``
+measures the same without the warm worker. A second call on the built copy checks the
+no-op dry run's time.
+
+    python benchmarks/bench_workflow.py [--cores 2] [--no-warm-worker] [--keep DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TRAIN_PHASES = ("load", "train", "evaluate", "write")
+
+
+def scratch_copy(target: Path, warm: bool) -> None:
+    shutil.copy(REPO / "Snakefile", target / "Snakefile")
+    shutil.copytree(REPO / "workflow", target / "workflow")
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["execution"]["warm_worker"] = warm
+    (target / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def job_timings(logs: Path) -> list[tuple[str, dict]]:
+    out = []
+    for log in sorted(logs.rglob("*.log")):
+        m = re.search(r"timing (\{.*\})", log.read_text())
+        if m:
+            out.append((log.relative_to(logs).parts[0].removesuffix(".log"), json.loads(m.group(1))))
+    return out
+
+
+def summarise(timings: list[tuple[str, dict]]) -> dict[str, float]:
+    kinds: dict[str, float] = defaultdict(float)
+    for rule, t in timings:
+        kinds["process start"] += t.get("process_start") or 0.0
+        kinds["handoff"] += t.get("handoff", 0.0)
+        kinds["imports"] += t.get("client_imports", 0.0)
+        step = t.get("step", 0.0)
+        if rule == "train":
+            train_only = t.get("train", 0.0) - t.get("evaluate", 0.0)
+            parts = {"load": t.get("load", 0.0), "train": train_only, "evaluate": t.get("evaluate", 0.0),
+                     "write": t.get("write", 0.0)}
+            for name, value in parts.items():
+                kinds[name] += value
+            kinds["imports"] += max(step - sum(parts.values()), 0.0)  # the step's own imports (torch)
+        else:
+            kinds[f"step: {rule}"] += step
+    return dict(kinds)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--no-warm-worker", action="store_true")
+    ap.add_argument("--keep", help="build in this directory (kept) instead of a temporary one")
+    args = ap.parse_args()
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-workflow-"))
+    work.mkdir(parents=True, exist_ok=True)
+    scratch_copy(work, warm=not args.no_warm_worker)
+    snakemake = [sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--quiet"]
+    start = time.perf_counter()
+    proc = subprocess.run(snakemake, cwd=work, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        sys.exit(f"the default target failed:\n{proc.stderr[-3000:]}")
+    start = time.perf_counter()
+    subprocess.run(snakemake + ["-n"], cwd=work, capture_output=True, check=True)
+    noop = time.perf_counter() - start
+
+    timings = job_timings(work / "logs")
+    kinds = summarise(timings)
+    counts = defaultdict(int)
+    for rule, _ in timings:
+        counts[rule] += 1
+    print(f"default target, {args.cores} cores, warm worker {'off' if args.no_warm_worker else 'on'}: "
+          f"{len(timings)} jobs ({', '.join(f'{r} {n}' for r, n in sorted(counts.items()))})")
+    print(f"  {'kind':<22} {'core-s':>8}")
+    for kind, seconds in sorted(kinds.items(), key=lambda kv: -kv[1]):
+        print(f"  {kind:<22} {seconds:8.1f}")
+    print(f"  {'sum of jobs':<22} {sum(kinds.values()):8.1f}")
+    print(f"  total wall time: {wall:.1f} s; no-op dry run afterwards: {noop:.2f} s")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

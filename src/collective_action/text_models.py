@@ -1,0 +1,153 @@
+"""Text classifiers trained from scratch, vectorised across runs by ``models.ModuleBank``.
+
+Both are plain nn.Modules on token ids [B, L] (PAD = 0 is masked out), with no batch norm and
+no dropout, so that ``torch.func.vmap`` computes all runs of a cell at once (dropout would need
+vmap's randomness handling). Attention is written out by hand (nn.MultiheadAttention's fused
+path does not batch under vmap) and pooling is a masked mean (nn.EmbeddingBag's offsets do not
+either). ``forward(ids, embedding_offset=None)`` adds an optional offset [B, L, d] to the token
+embeddings, where an adversary perturbs a document.
+
+Config (``models.<name>``):
+
+- ``{kind: text_bag, embed_dim: 64}``: the masked mean of the token embeddings, then a linear
+  layer (fastText-like).
+- ``{kind: text_transformer, embed_dim: 64, depth: 2, heads: 4, mlp_ratio: 2}``: token plus
+  learned position embeddings, ``depth`` pre-norm encoder layers (LayerNorm, self-attention over
+  the non-padding tokens, LayerNorm, GELU MLP, residuals), a final LayerNorm, masked mean pool,
+  linear head.
+
+Both need ``vocab_size`` in the model spec (the prepared dataset's ``meta['vocab_size']``).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+TEXT_KINDS = ("text_bag", "text_transformer")
+PAD_ID = 0
+
+
+def _masked_mean(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over the non-padding positions: h [B, L, d], mask [B, L] bool -> [B, d]."""
+    m = mask.unsqueeze(-1).to(h.dtype)
+    return (h * m).sum(dim=-2) / m.sum(dim=-2).clamp(min=1.0)
+
+
+class BagOfEmbeddings(nn.Module):
+    """Masked mean of token embeddings -> linear."""
+
+    def __init__(self, vocab_size: int, embed_dim: int, n_classes: int):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_dim)
+        nn.init.normal_(self.embedding.weight, std=embed_dim ** -0.5)
+        self.head = nn.Linear(embed_dim, n_classes)
+
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.embedding(ids)
+
+    def forward(self, ids: torch.Tensor, embedding_offset: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.embed(ids)
+        if embedding_offset is not None:
+            h = h + embedding_offset
+        return self.head(_masked_mean(h, ids != PAD_ID))
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention over the non-padding keys, written out so vmap can batch it."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f"embed_dim {dim} is not divisible by heads {heads}")
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+
+    def forward(self, h: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
+        *batch, length, dim = h.shape
+        q, k, v = self.qkv(h).reshape(*batch, length, 3, self.heads, dim // self.heads).unbind(-3)
+        q, k, v = (t.transpose(-3, -2) for t in (q, k, v))  # [B, heads, L, dh]
+        scores = q @ k.transpose(-1, -2) / math.sqrt(dim // self.heads)
+        # a large negative, not -inf: a document of padding only gets uniform weights, not NaN
+        scores = scores.masked_fill(~key_mask[..., None, None, :], torch.finfo(scores.dtype).min)
+        out = scores.softmax(dim=-1) @ v  # [B, heads, L, dh]
+        return self.out(out.transpose(-3, -2).reshape(*batch, length, dim))
+
+
+class EncoderLayer(nn.Module):
+    """Pre-norm: h + attn(LN(h)), then h + MLP(LN(h))."""
+
+    def __init__(self, dim: int, heads: int, hidden: int):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = SelfAttention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
+
+    def forward(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        h = h + self.attn(self.norm1(h), mask)
+        return h + self.mlp(self.norm2(h))
+
+
+class TinyTransformer(nn.Module):
+    """Token + learned position embeddings, pre-norm encoder layers, masked mean pool, linear head."""
+
+    def __init__(self, vocab_size: int, max_len: int, n_classes: int, embed_dim: int = 64, depth: int = 2,
+                 heads: int = 4, mlp_ratio: float = 2.0):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_dim)
+        self.position = nn.Parameter(torch.zeros(max_len, embed_dim))
+        nn.init.normal_(self.embedding.weight, std=0.02)
+        nn.init.normal_(self.position, std=0.02)
+        self.layers = nn.ModuleList(EncoderLayer(embed_dim, heads, int(mlp_ratio * embed_dim)) for _ in range(depth))
+        self.norm = nn.LayerNorm(embed_dim)
+        self.head = nn.Linear(embed_dim, n_classes)
+
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.embedding(ids)
+
+    def forward(self, ids: torch.Tensor, embedding_offset: torch.Tensor | None = None) -> torch.Tensor:
+        mask = ids != PAD_ID
+        h = self.embed(ids)
+        if embedding_offset is not None:
+            h = h + embedding_offset
+        h = h + self.position[: ids.shape[-1]]
+        for layer in self.layers:
+            h = layer(h, mask)
+        return self.head(_masked_mean(self.norm(h), mask))
+
+
+def make_text_module(model_spec: Mapping[str, Any], input_shape, n_classes: int) -> nn.Module:
+    """One text model from its spec; ``input_shape`` is [max_len]."""
+    kind = model_spec["kind"]
+    if "vocab_size" not in model_spec:
+        raise ValueError(f"text model '{kind}' needs 'vocab_size' in its spec (the prepared dataset's "
+                         f"meta['vocab_size'])")
+    if len(input_shape) != 1:
+        raise ValueError(f"text model '{kind}' needs token ids [max_len], got input shape {tuple(input_shape)}")
+    vocab, dim = int(model_spec["vocab_size"]), int(model_spec.get("embed_dim", 64))
+    if kind == "text_bag":
+        return BagOfEmbeddings(vocab, dim, n_classes)
+    if kind == "text_transformer":
+        return TinyTransformer(vocab, int(input_shape[0]), n_classes, dim, int(model_spec.get("depth", 2)),
+                               int(model_spec.get("heads", 4)), float(model_spec.get("mlp_ratio", 2.0)))
+    raise ValueError(f"unknown text model kind '{kind}' ({', '.join(TEXT_KINDS)})")
+
+
+def make_text_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, generators, device,
+                   amp: bool = False) -> nn.Module:
+    """A ModuleBank of text models, one per run generator (vmapped unless ``vectorize: false``)."""
+    from .models import ModuleBank
+
+    with torch.random.fork_rng(devices=[]):  # fail early on a bad spec, leaving the global stream as it was
+        make_text_module(model_spec, input_shape, n_classes)
+
+    def make():
+        return make_text_module(model_spec, input_shape, n_classes)
+
+    return ModuleBank(make, generators, len(input_shape), device, vectorize=model_spec.get("vectorize", True),
+                      amp=amp)
