@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from collective_action import collective, reference, rng
-from collective_action.algorithms import erm
 from collective_action.engine import Evaluator, FitContext, Split, tune_cpu_allocator
+from collective_action.learners import LEARNERS
 from collective_action.models import mlp_sizes
 from collective_action.signals import make_signal
 
@@ -55,7 +55,7 @@ def main() -> None:
                             torch.Generator().manual_seed(0), 1, 128, 5e-4)
 
     def vectorised():
-        return erm.fit(ctx).bank
+        return LEARNERS.get("erm")(ctx, {}).fit().bank
 
     def per_model_loop():
         models = []

@@ -67,3 +67,142 @@ def test_same_seed_same_bytes(data_file, tmp_path):
     collective.poison(str(path), spec["signal"], 0.2, 0.0, [0, 1], 0, "toy", str(a))
     collective.poison(str(path), spec["signal"], 0.2, 0.0, [0, 1], 0, "toy", str(b))
     assert store.sha256_file(a) == store.sha256_file(b)
+
+
+# ----------------------------------------------------------------------------- two collectives at once
+SECOND = {"alpha": 0.2, "signal": {"kind": "reflect_x2_positive", "target_label": 0}}
+
+
+def _two(path, tmp_path, alpha, second=SECOND, seeds=(0, 1), name="two.h5"):
+    out = tmp_path / name
+    collective.poison(str(path), {"kind": "reflect_x2_negative", "target_label": 1}, alpha, 0.1, list(seeds), 0, "toy",
+                      str(out), collective_2=second)
+    return store.read_h5(out)
+
+
+def test_second_collective_is_disjoint_sized_and_planted_with_its_own_signal(data_file, tmp_path):
+    path, _ = data_file
+    data = datasets.load(str(path))
+    pois = _two(path, tmp_path, 0.3)
+    assert pois.attrs["meta"]["alpha_2"] == 0.2 and pois.attrs["meta"]["target_label_2"] == 0
+    for s in (0, 1):
+        first, second = pois[f"seed{s}/train/index"], pois[f"seed{s}/train_2/index"]
+        assert len(first) == 300 and len(second) == 200  # round(alpha n) each, alpha a share of the whole split
+        assert not set(first) & set(second)  # disjoint
+        assert len(set(second.tolist())) == 200 and np.all(np.diff(second) > 0)
+        x2 = pois[f"seed{s}/train_2/x"]
+        assert np.array_equal(x2[:, 0], data["train/x"][second, 0]) and (x2[:, 1] >= 0).all()  # g2 = (x1, |x2|)
+        assert (pois[f"seed{s}/train/x"][:, 1] <= 0).all()  # the first collective keeps its g
+        assert f"seed{s}/val_2/index" not in pois  # the second collective plants in the training split only
+    assert pois.provenance["config"]["collective_2"] == SECOND
+
+
+def test_second_collective_has_its_own_stream_nested_over_its_size(data_file, tmp_path):
+    path, _ = data_file
+    small = _two(path, tmp_path, 0.1, {**SECOND, "alpha": 0.1}, name="small.h5")
+    large = _two(path, tmp_path, 0.1, {**SECOND, "alpha": 0.3}, name="large.h5")
+    # the first collective does not move when the second grows, and the second is nested across its sizes
+    assert np.array_equal(small["seed0/train/index"], large["seed0/train/index"])
+    assert set(small["seed0/train_2/index"]) <= set(large["seed0/train_2/index"])
+    # with the first collective grown, the second moves only where the first took one of its points
+    grown = _two(path, tmp_path, 0.4, {**SECOND, "alpha": 0.1}, name="grown.h5")
+    kept = set(small["seed0/train_2/index"]) - set(grown["seed0/train/index"])
+    assert kept <= set(grown["seed0/train_2/index"])
+    # without a second collective the first is exactly as before (same stream, same members)
+    out = tmp_path / "one.h5"
+    collective.poison(str(path), {"kind": "reflect_x2_negative", "target_label": 1}, 0.1, 0.1, [0, 1], 0, "toy", str(out))
+    assert np.array_equal(store.read_h5(out)["seed0/train/index"], small["seed0/train/index"])
+    assert "seed0/train_2/index" not in store.read_h5(out)
+
+
+def test_two_collectives_too_large_is_one_error(data_file, tmp_path):
+    path, _ = data_file
+    with pytest.raises(ValueError, match="collective_2.alpha = 0.5 exceeds the whole training set"):
+        _two(path, tmp_path, 0.6, {**SECOND, "alpha": 0.5})
+    assert not (tmp_path / "two.h5").exists()
+
+
+def test_members_are_drawn_only_from_eligible_points():
+    y = np.array([0, 1] * 50)
+    eligible = y == 1
+    members = collective.select_members(100, 0.3, np.random.default_rng(0), eligible)
+    assert len(members) == 30 and (y[members] == 1).all()  # alpha: a share of the whole split, drawn from y*
+    smaller = collective.select_members(100, 0.1, np.random.default_rng(0), eligible)
+    assert set(smaller) <= set(members)  # nested across alphas
+    with pytest.raises(ValueError, match=r"round\(alpha n\) = 60 .* only 50 may join"):
+        collective.select_members(100, 0.6, np.random.default_rng(0), eligible)
+    taken = collective.select_members(100, 0.2, np.random.default_rng(1), eligible, exclude=members)
+    assert not set(taken) & set(members) and (y[taken] == 1).all()
+
+
+def test_two_collective_cell_trains_and_tables_measure_both(data_file, tmp_path):
+    """Poison, train (the second collective's points carry its own label), evaluate and tabulate a cell."""
+    import pandas as pd
+    import torch
+
+    from collective_action import metrics, tables, training
+
+    path, spec = data_file
+    spec = {**spec, "collective_2": SECOND}
+    poisoned = tmp_path / "p.h5"
+    collective.poison(str(path), spec["signal"], 0.3, 0.0, [0, 1], 0, "toy", str(poisoned), collective_2=SECOND)
+    tspec = {"dataset": "toy", "algorithm": "erm", "learner": "erm", "alpha": 0.3, "alpha_val": 0.0, "seeds": [0, 1],
+             "base_seed": 0, "signal": spec["signal"], "collective_2": SECOND, "model": {"kind": "mlp", "hidden": [8]},
+             "training": {"optimizer": "adam", "lr": 5e-3, "batch_size": 128, "epochs": 2, "weight_decay": 0.0,
+                          "dtype": "float32", "eval_batch_size": 512, "augment": None},
+             "hyperparameters": {}, "record_every_epoch": False}
+    cell = training.Cell(str(path), str(poisoned), tspec, torch.device("cpu"), torch.float32)
+    split = cell.split("train")
+    pois = store.read_h5(poisoned)
+    for m, s in enumerate((0, 1)):
+        first, second = pois[f"seed{s}/train/index"], pois[f"seed{s}/train_2/index"]
+        assert (split.y[m, first] == 1).all() and (split.y[m, second] == 0).all()
+        assert split.member[m].sum() == len(first) + len(second)
+        assert (split.pool[split.src[m, second], 1] >= 0).all()
+    run, met = tmp_path / "r.h5", tmp_path / "m.h5"
+    training.train(data_path=str(path), poisoned_path=str(poisoned), spec=tspec, output=str(run), threads=1, device="cpu")
+    metrics.evaluate(run_path=str(run), data_path=str(path), poisoned_path=str(poisoned),
+                     spec={"dataset": "toy", "signal": spec["signal"], "collective_2": SECOND}, output=str(met))
+    table = tables.panel_rows("p", [str(met)], ["last"], {"toy": spec})
+    assert isinstance(table, pd.DataFrame) and len(table) == 2
+    for column in ("success_2", "success_all_2", "alpha_2", "alpha_2_realized", "bayes_success", "bayes_success_2"):
+        assert column in table and table[column].notna().all(), column
+    assert (table["alpha_2_realized"] == 0.2).all() and table["success_2"].between(0, 1).all()
+    # the Bayes classifier of the poisoned distribution: collective 1 (alpha 0.3) is above its threshold
+    # (1 - 0.2)/3, collective 2 (0.2) below its own, 1 - 3 x 0.2 = 0.4 for the other's size
+    assert table["bayes_success"].iloc[0] == 1.0 and table["bayes_success_2"].iloc[0] == 0.0
+    # a dataset without a second collective gets none of these columns
+    assert tables.second_collective_columns({}, {"alpha": 0.3}, {k: v for k, v in spec.items() if k != "collective_2"}) == {}
+
+
+def test_bayes_success_thresholds_on_2d():
+    from collective_action.datasets.generators import make_generator
+    from collective_action.signals import make_signal
+
+    gen = make_generator({"generator": "uniform_2d"})
+    s1 = make_signal({"kind": "reflect_x2_negative", "target_label": 1})
+    s2 = make_signal({"kind": "reflect_x2_positive", "target_label": 0})
+    assert collective.bayes_success(gen, [s1], [0.32]) == [0.0] and collective.bayes_success(gen, [s1], [0.34]) == [1.0]
+    # beside a second collective of 0.2, the first's threshold is (1 - 0.2)/3; the second needs alpha > 0.4
+    assert collective.bayes_success(gen, [s1, s2], [0.26, 0.2]) == [0.0, 0.0]
+    assert collective.bayes_success(gen, [s1, s2], [0.28, 0.2]) == [1.0, 0.0]
+    assert collective.bayes_success(gen, [s1, s2], [0.41, 0.2]) == [1.0, 1.0]
+
+
+def test_default_target_builds_two_collectives_but_no_text_figure(workflow_dir):
+    """A dry run of the default target: the two-collective figure and tables are in it, the text figures
+    (which need data) are not."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "2"], cwd=workflow_dir,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    outputs = set()
+    for line in proc.stdout.splitlines():
+        if line.strip().startswith(("output:", "input:")):
+            outputs |= {p.strip() for p in line.split(":", 1)[1].split(",")}
+    assert {"figures/two_collectives.pdf", "results/tables/two_collectives.csv",
+            "results/tables/two_collectives_swap.csv"} <= outputs
+    assert any(p.startswith("results/runs/two_2d_swap/erm/") for p in outputs)
+    assert not [p for p in outputs if "text_" in p or "resumes" in p]

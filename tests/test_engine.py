@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from collective_action import collective, reference, rng
-from collective_action.engine import Evaluator, FitContext, Split
+from collective_action.engine import Evaluator, FitContext, Split, per_sample_ce
 from collective_action.learners import LEARNERS
 from collective_action.models import MLPBank, mlp_sizes
 from collective_action.optim import Adam
@@ -173,3 +173,24 @@ def test_learners_reproduce_their_results_before_the_learner_interface(learner):
     for key in recorded:  # diagnostics added since may be new; those recorded then must not change
         np.testing.assert_allclose(np.asarray(result.diagnostics[key], dtype=float), golden[f"{learner}/diag/{key}"],
                                    rtol=0, atol=1e-12)
+
+
+def test_closed_form_cross_entropy_gradients_equal_autograd():
+    """engine.weighted_ce_backward (the MLP bank's written-out chain rule) gives autograd's gradients of
+    the weighted cross-entropy, for any per-sample coefficients."""
+    from collective_action.engine import weighted_ce_backward
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(3, 16, 2, generator=gen, dtype=torch.float64) * 2 - 1
+    y = torch.randint(0, 2, (3, 16), generator=gen)
+    coef = torch.rand(3, 16, generator=gen, dtype=torch.float64)
+    grads = []
+    for closed_form in (True, False):
+        bank = MLPBank([2, 8, 4, 2], [torch.Generator().manual_seed(s) for s in range(3)], dtype=torch.float64)
+        if closed_form:
+            weighted_ce_backward(bank, x, y, lambda loss: coef)
+        else:
+            (coef * per_sample_ce(bank(x), y)).sum().backward()
+        grads.append([p.grad.clone() for p in bank.parameters()])
+    for ours, expected in zip(*grads, strict=True):
+        torch.testing.assert_close(ours, expected, rtol=0, atol=1e-13)

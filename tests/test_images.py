@@ -1,4 +1,5 @@
 """Image sources and datasets, loaded from fixtures in the original on-disk formats."""
+import copy
 import gzip
 import hashlib
 import pickle
@@ -440,17 +441,55 @@ def test_augmentation_moves_images():
         random_crop_flip(x, [torch.Generator()] * 2, 3, False)
 
 
+def test_standard_augmentation_is_a_plain_crop_and_mirror_that_moves_the_grid():
+    """keep_parity false: any offset in 0 .. 2 * padding (odd padding allowed) and the mirror j -> W - 1 - j,
+    as torchvision's RandomCrop(padding) and RandomHorizontalFlip; the signal then sits on odd rows or
+    columns in about three quarters of the images."""
+    r = np.random.default_rng(0)
+    x = r.integers(1, 250, size=(2, 64, 3, 32, 32), dtype=np.uint8)
+    out = random_crop_flip(torch.from_numpy(x), [torch.Generator().manual_seed(s) for s in (1, 2)], 3, True,
+                           keep_parity=False).numpy()
+    for m, seed in enumerate((1, 2)):
+        g = torch.Generator().manual_seed(seed)  # the draws in the function's order: rows, columns, flips
+        oy, ox, fl = (torch.randint(0, hi, (64,), generator=g).numpy() for hi in (7, 7, 2))
+        for i in range(64):
+            crop = np.pad(x[m, i], ((0, 0), (3, 3), (3, 3)))[:, oy[i]:oy[i] + 32, ox[i]:ox[i] + 32]
+            assert np.array_equal(out[m, i], crop[:, :, ::-1] if fl[i] else crop)
+    gx = make_signal({"kind": "pixel_grid", "target_label": 0}).apply(x)
+    diff = [random_crop_flip(torch.from_numpy(a), [torch.Generator().manual_seed(s) for s in (1, 2)], 4, True,
+                             keep_parity=False).numpy().astype(int) for a in (x, gx)]
+    diff = (diff[1] - diff[0]).reshape(-1, 3, 32, 32)
+    on_even = np.array([(d[:, 1::2, :] == 0).all() and (d[:, :, 1::2] == 0).all() for d in diff])
+    assert 0.1 < on_even.mean() < 0.45  # about 1/4: even row offset, and even column after crop and mirror
+
+
+def test_the_schema_takes_odd_padding_only_without_parity(repo_config):
+    from collective_action import config as cfgmod
+    from conftest import SCHEMA
+
+    schema = cfgmod.load_schema(SCHEMA)
+    cfg = copy.deepcopy(repo_config)
+    cfg["datasets"]["cifar10"]["training"]["augment"] = {"crop_padding": 3, "flip": True, "keep_parity": False}
+    cfgmod.validate(cfg, schema)
+    cfg["datasets"]["cifar10"]["training"]["augment"] = {"crop_padding": 3, "flip": True}
+    with pytest.raises(cfgmod.ConfigError, match="crop_padding"):
+        cfgmod.validate(cfg, schema)
+
+
 # ----------------------------------------------------------------------------- image models
-def test_vmapped_cnn_bank_equals_its_models_one_by_one():
+@pytest.mark.parametrize("head, shape", [("pool", [3, 32, 32]), ("flatten", [1, 28, 28])])
+def test_vmapped_cnn_bank_equals_its_models_one_by_one(head, shape):
     from collective_action import rng
     from collective_action.models import make_image_bank
 
-    spec = {"kind": "cnn", "stem": "patch2", "channels": [4, 8]}
-    together = make_image_bank(spec, [3, 32, 32], 10, rng.torch_generators(0, [0, 1], "model"), "cpu")
-    apart = make_image_bank({**spec, "vectorize": False}, [3, 32, 32], 10, rng.torch_generators(0, [0, 1], "model"),
+    spec = {"kind": "cnn", "stem": "patch2", "channels": [4, 8], "head": head}
+    together = make_image_bank(spec, shape, 10, rng.torch_generators(0, [0, 1], "model"), "cpu")
+    apart = make_image_bank({**spec, "vectorize": False}, shape, 10, rng.torch_generators(0, [0, 1], "model"),
                             "cpu")
     assert together.vmapped and not apart.vmapped
-    x = torch.randn(2, 5, 3, 32, 32)
+    if head == "flatten":  # a linear layer on the 8 x 7 x 7 feature map of a 28 x 28 image
+        assert apart.models[0].head.in_features == 8 * 7 * 7
+    x = torch.randn(2, 5, *shape)
     assert torch.allclose(together(x), apart(x), atol=1e-5)
     assert torch.allclose(together(x[0]), apart(x[0]), atol=1e-5)  # one batch shared by both runs
 
@@ -591,3 +630,55 @@ def test_evaluating_leaves_batch_norm_statistics_and_mode_alone():
         expected = bank(torch.from_numpy(x).float() / 255).argmax(-1)
     assert torch.equal(predicted, expected)
     assert np.array_equal(evaluator.predictions()["test"][0], expected.numpy())
+
+
+# ----------------------------------------------------------------------------- what image tables report
+def test_an_image_table_has_train_accuracy_and_jtts_error_rates(tmp_path, repo_config):
+    """Every image table row carries the clean train accuracy of the model it reports (beside the clean test
+    accuracy) and JTT's P_E and P_E|C; the package steps run as the rules run them, on a tiny CIFAR-10."""
+    from types import SimpleNamespace
+
+    from collective_action import collective, metrics, tables, training
+    from collective_action.jobs import Jobs
+    from collective_action.plan import Plan
+    from conftest import SCHEMA
+
+    npz = fx.write_npz(tmp_path / "c.npz", fx.cifar_arrays(n_per_batch=20))
+    cfg = copy.deepcopy(repo_config)
+    cfg["sources"]["cifar10"] = {"kind": "npz", "path": str(npz)}
+    cfg["datasets"]["cifar10"].update(n_val=20, seeds=2, training={"epochs": 2, "eval_batch_size": 64,
+                                                                     "augment": {"crop_padding": 2, "flip": True}})
+    cfg["datasets"]["cifar10"]["algorithms"] = {"jtt": {"identification_epochs": 1}}
+    cfg["panels"]["fig1c"].update(algorithms=["jtt"], alphas=[0.1], stopping=["last", "max_val_accuracy"])
+    jobs = Jobs(Plan(cfg, schema_path=str(SCHEMA)))
+    wc = SimpleNamespace(dataset="cifar10", algorithm="jtt", alpha="0.1", alpha_val="0.0", panel="fig1c")
+    data, poisoned, run, scores = (str(tmp_path / f) for f in ("d.h5", "p.h5", "r.h5", "m.h5"))
+    datasets.prepare_any(jobs["prepare"].params(wc), data)
+    p = jobs["poison"].params(wc)
+    collective.poison(data_path=data, signal_spec=p["signal"], alpha=p["alpha"], alpha_val=p["alpha_val"],
+                      seeds=p["seeds"], base_seed=p["base_seed"], dataset=p["dataset"], output=poisoned, record=p)
+    training.train(data_path=data, poisoned_path=poisoned, spec=jobs["train"].params(wc), output=run, threads=1,
+                   device="cpu")
+    metrics.evaluate(run_path=run, data_path=data, poisoned_path=poisoned, spec=jobs["evaluate"].params(wc),
+                     output=scores)
+    tables.build(panel="fig1c", spec=jobs["table"].params(wc), metrics_paths=[scores], output=str(tmp_path / "t.csv"))
+    table = pd.read_csv(tmp_path / "t.csv")
+    assert len(table) == 2 * 2 and table[["accuracy", "train_accuracy", "p_error",
+                                          "p_error_given_collective"]].notna().all().all()
+    # the last epoch's model on the clean training split, recomputed from the stored predictions
+    art, y_train = store.read_h5(run), datasets.load(data)["train/y"]
+    last = table[table.stopping == "last"].sort_values("seed")
+    assert np.allclose(last["train_accuracy"], (art["pred/slot/last/train"] == y_train).mean(axis=1))
+
+
+def test_image_curves_state_the_clean_test_accuracy_in_their_legend():
+    from collective_action.figures.panels import Curves
+
+    table = pd.DataFrame({"alpha": [0.0, 0.0, 0.1, 0.1], "accuracy": [0.8, 0.82, 0.5, 0.52],
+                          "data_source": "CIFAR-10 (staged .npz: c.npz)"})
+    assert Curves("p")._accuracy_note(table, table) == ", test acc. 0.51-0.81"
+    assert Curves("p")._accuracy_note(table, table[table.alpha == 0]) == ", test acc. 0.81"
+    assert Curves("p", show_accuracy=False)._accuracy_note(table, table) == ""
+    synthetic = table.assign(data_source="synthetic")
+    assert Curves("p")._accuracy_note(synthetic, synthetic) == ""  # the 2D figures stay as they are
+    assert Curves("p", show_accuracy=True)._accuracy_note(synthetic, synthetic) == ", test acc. 0.51-0.81"

@@ -178,13 +178,17 @@ def test_standin_dataset_is_labelled_as_one(tmp_path):
     folder = fx.write_wordnet(tmp_path / "dict")
     out = tmp_path / "standin.h5"
     spec = _spec(classes=["noun.animal", "noun.food", "noun.plant"], n_val=3, n_test=3, max_per_class=5)
-    datasets.prepare("resumes", spec, 0, str(out), sources={"resumes": {"kind": "standin", "path": str(folder)}},
-                     data_dir=str(tmp_path))
+    # the config's way: sources.resumes says 'standin', sources.wordnet where WordNet is
+    datasets.prepare("resumes", spec, 0, str(out), data_dir=str(tmp_path),
+                     sources={"resumes": {"kind": "standin"}, "wordnet": {"kind": "directory", "path": str(folder)}})
     art = datasets.load(str(out))
     meta = art.attrs["meta"]
     assert meta["standin"] and "STAND-IN" in meta["source_label"] and meta["class_names"] == spec["classes"]
     assert len(art["train/y"]) == 15 - 6 and meta["source_sha256"] == {str(folder / "data.noun"): store.sha256_file(
         folder / "data.noun")}
+    # the WordNet file read is an input of the dataset (its sha256 in provenance), not part of its meta
+    assert art.provenance["inputs"]["read_0_data.noun"]["sha256"] == store.sha256_file(folder / "data.noun")
+    assert "input_files" not in meta
 
 
 def test_builder_defaults_classes_to_every_label_sorted(tmp_path):
@@ -348,6 +352,7 @@ def test_poisoned_text_cell_has_the_inputs_shape_and_dtype(tmp_path, text_data):
 
 # ----------------------------------------------------------------------------- text models
 MODELS = [{"kind": "text_bag", "embed_dim": 8, "vocab_size": 30},
+          {"kind": "text_bag", "embed_dim": 8, "vocab_size": 30, "pool": "max"},
           {"kind": "text_transformer", "embed_dim": 8, "depth": 2, "heads": 2, "vocab_size": 30}]
 
 
@@ -359,7 +364,7 @@ def _ids(shape, seed=0):
     return torch.from_numpy(x)
 
 
-@pytest.mark.parametrize("spec", MODELS, ids=lambda s: s["kind"])
+@pytest.mark.parametrize("spec", MODELS, ids=lambda s: f"{s['kind']}_{s.get('pool', '')}")
 def test_vmapped_text_bank_equals_its_models_one_by_one(spec):
     from collective_action.models import make_bank
 
@@ -371,6 +376,13 @@ def test_vmapped_text_bank_equals_its_models_one_by_one(spec):
     x = _ids((2, 5, 12))
     assert torch.allclose(together(x), apart(x), atol=1e-5)
     assert torch.allclose(together(x[0]), apart(x[0]), atol=1e-5)  # one batch shared by both runs
+    # the same gradients (the bag's bank computes its embeddings natively, without vmap)
+    together(x).square().sum().backward()
+    apart(x).square().sum().backward()
+    embedding = together.embedding.grad if hasattr(together, "embedding") else \
+        together.stacked[together._names.index("embedding.weight")].grad
+    for m in range(2):
+        assert torch.allclose(embedding[m], apart.models[m].embedding.weight.grad, atol=1e-5)
     # padding is masked: more padding changes nothing, nor does the padding id's row of the embedding table
     model = apart.models[0]
     short = _ids((5, 8), seed=2)
@@ -382,7 +394,7 @@ def test_vmapped_text_bank_equals_its_models_one_by_one(spec):
     assert torch.allclose(model(padded), before, atol=1e-6)
 
 
-@pytest.mark.parametrize("spec", MODELS, ids=lambda s: s["kind"])
+@pytest.mark.parametrize("spec", MODELS, ids=lambda s: f"{s['kind']}_{s.get('pool', '')}")
 def test_text_bank_trains_a_step_and_takes_an_embedding_offset(spec):
     from collective_action.engine import per_sample_ce
     from collective_action.models import make_bank
@@ -431,3 +443,100 @@ def test_registry_metadata_is_the_classes_own():
             for key, value in registry.meta(name).items():
                 assert getattr(cls, key) == value, (name, key)
     assert SIGNALS.meta("token_insert_feature_only")["parameters"] == SIGNALS.meta("token_insert")["parameters"]
+
+
+# ----------------------------------------------------------------------------- the strategies in the pipeline
+def test_feature_only_poison_draws_round_alpha_n_members_from_target_documents_only(tmp_path, text_data):
+    from collective_action import collective
+
+    fo = {**SIGNAL, "kind": "token_insert_feature_only"}
+    y = text_data["train/y"]
+    n_target = int((y == 1).sum())
+    files = {}
+    for alpha in (0.05, 0.2):
+        out = tmp_path / f"fo{alpha}.h5"
+        collective.poison(str(text_data.path), fo, alpha, 0.0, [0, 1], 0, "resumes", str(out))
+        files[alpha] = art = store.read_h5(out)
+        for s in (0, 1):
+            idx = art[f"seed{s}/train/index"]
+            # alpha is the share of the WHOLE training set; every member is already labelled y*
+            assert len(idx) == collective.collective_size(alpha, len(y)) and (y[idx] == 1).all()
+            assert (art[f"seed{s}/train/x"] == make_signal(fo, text_data).token_id).any(axis=1).all()
+    assert set(files[0.05]["seed0/train/index"]) <= set(files[0.2]["seed0/train/index"])  # nested across alphas
+    too_big = (n_target + 1) / len(y) + 1e-9
+    with pytest.raises(ValueError, match=rf"datasets.resumes \(train split, signal 'token_insert_feature_only'\).*"
+                                         rf"only {n_target} may join"):
+        collective.poison(str(text_data.path), fo, too_big, 0.0, [0], 0, "resumes", str(tmp_path / "big.h5"))
+    assert not (tmp_path / "big.h5").exists()
+
+
+def test_spacing_family_sets_the_token_signal_every():
+    from collective_action.datasets import signal_spec
+
+    member = {"builder": "text", "k": 7, "family": "resumes_spacing",
+              "signal": {"kind": "token_insert", "token": "zqx", "target_label": 0}}
+    assert signal_spec(member) == {"kind": "token_insert", "token": "zqx", "target_label": 0, "every": 7}
+    assert signal_spec({**member, "signal": {**member["signal"], "every": 7}})["every"] == 7
+    with pytest.raises(ValueError, match=r"datasets.resumes_spacing.signal.every': the dataset's k = 7 sets it"):
+        signal_spec({**member, "signal": {**member["signal"], "every": 3}})
+    two_d = {"generator": "uniform_2d", "signal": {"kind": "reflect_x2_negative", "target_label": 1}}
+    assert signal_spec(two_d) == two_d["signal"]
+
+
+def test_staged_text_sources_are_checked_when_planning(tmp_path, samples_zip):
+    folder = fx.write_wordnet(tmp_path / "dict")
+    assert ts.check_staged("wordnet", {"kind": "directory", "path": str(folder)}) == [
+        str(folder / "data.noun"), str(folder / "data.verb")]
+    with pytest.raises(SourceError, match=r"sources.wordnet: .*nowhere holds none of data.noun.*apt-get install -y "
+                                          r"--no-install-recommends wordnet-base"):
+        ts.check_staged("wordnet", {"kind": "directory", "path": str(tmp_path / "nowhere")})
+    assert ts.check_staged("resumes", {"kind": "archive", "path": str(samples_zip)}) == [str(samples_zip)]
+    with pytest.raises(SourceError, match=r"nope.zip does not exist. Stage resume_samples.zip"):
+        ts.check_staged("resumes", {"kind": "archive", "path": str(tmp_path / "nope.zip")})
+    assert ts.check_staged("resumes", {"kind": "standin"}) == [] == ts.check_staged("resumes", {"kind": "download"})
+
+
+def test_text_cell_end_to_end_measures_xi_and_theorem1(tmp_path, text_data):
+    """Poison, train (the model's vocabulary comes from the data), evaluate and tabulate a text cell."""
+    from collective_action import collective, metrics, tables, training
+
+    rows = {}
+    for kind in ("token_insert", "token_insert_feature_only"):
+        signal = {**SIGNAL, "kind": kind}
+        poisoned, run, met = (tmp_path / f"{p}_{kind}.h5" for p in ("p", "r", "m"))
+        collective.poison(str(text_data.path), signal, 0.1, 0.0, [0, 1], 0, "resumes", str(poisoned))
+        spec = {"dataset": "resumes", "algorithm": "erm", "learner": "erm", "alpha": 0.1, "alpha_val": 0.0,
+                "seeds": [0, 1], "base_seed": 0, "signal": signal, "model": {"kind": "text_bag", "embed_dim": 8},
+                "training": {"optimizer": "adam", "lr": 1e-2, "batch_size": 16, "epochs": 2, "weight_decay": 0.0,
+                             "dtype": "float32", "eval_batch_size": 64, "augment": None},
+                "hyperparameters": {}, "record_every_epoch": True}
+        training.train(data_path=str(text_data.path), poisoned_path=str(poisoned), spec=spec, output=str(run),
+                       threads=1, device="cpu")
+        assert store.read_h5(run).provenance["config"]["model"] == {"kind": "text_bag", "embed_dim": 8}
+        metrics.evaluate(run_path=str(run), data_path=str(text_data.path), poisoned_path=str(poisoned),
+                         spec={"dataset": "resumes", "signal": signal}, output=str(met))
+        rows[kind] = tables.panel_rows("t", [str(met)], ["last"], {"resumes": {"builder": "text", "signal": signal}})
+    fl, fo = rows["token_insert"], rows["token_insert_feature_only"]
+    assert fl["success"].between(0, 1).all() and len(fl) == 2
+    assert "Jiechieu" in fl["data_source"].iloc[0]
+    # feature-label: xi measured on the clean training documents (the token is absent), Delta <= 1: the bound is 1
+    assert (fl["xi"] == 0).all() and (fl["delta"] == 1).all() and (fl["theorem1_bound"] == 1).all()
+    assert (fo["xi"] == 0).all() and fo["theorem1_bound"].isna().all()  # Theorem 1 is not about feature-only
+
+
+def test_text_figure_without_wordnet_fails_at_once_saying_how_to_get_it(workflow_dir):
+    """Requesting a text figure without the stand-in's data stops the dry run before any job, with one error."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    cfg = yaml.safe_load((workflow_dir / "config.yaml").read_text())
+    cfg["sources"]["wordnet"]["path"] = str(workflow_dir / "no_wordnet")
+    (workflow_dir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "2", "figures/text_alpha.pdf"],
+                          cwd=workflow_dir, capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "sources.wordnet" in out and "apt-get install -y --no-install-recommends wordnet-base" in out
+    assert not (workflow_dir / "results").exists()

@@ -5,10 +5,12 @@ workflow per module where they can.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -20,17 +22,17 @@ TARGETS = ["figures/fig1a.pdf", "figures/fig1b.pdf", "figures/alpha_eff.pdf", "r
            "figures/fig5.pdf", "figures/fig7.pdf", "figures/fig8.pdf"]
 
 
-def snakemake(workdir, *args, check=True):
+def snakemake(workdir, *args, check=True, env=None):
     proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args], cwd=workdir,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900)
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc
 
 
-def planned_jobs(workdir, *targets) -> dict[str, int]:
+def planned_jobs(workdir, *targets, env=None) -> dict[str, int]:
     """Rule -> number of jobs a dry run would execute."""
-    out = snakemake(workdir, "-n", *targets).stdout
+    out = snakemake(workdir, "-n", *targets, env=env).stdout
     if "Nothing to be done" in out:
         return {}
     stats = out.split("Job stats:")[1].split("total")[0]
@@ -98,6 +100,30 @@ def test_figure_style_reruns_only_that_figure(built):
         assert planned_jobs(built, *TARGETS) == {"figure": 1}
     finally:
         edit_config(built, lambda c: c["figures"]["fig1b"].pop("marker_size"))
+
+
+@pytest.fixture
+def package_copy(tmp_path):
+    """A copy of the package that the workflow imports instead of the installed one (PYTHONPATH)."""
+    import collective_action
+
+    shutil.copytree(Path(collective_action.__file__).parent, tmp_path / "collective_action",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path / "collective_action", {**os.environ, "PYTHONPATH": str(tmp_path)}
+
+
+@pytest.mark.parametrize("module, expected", [
+    # JTT's two train jobs, their evaluations, the two tables with JTT rows, the claims, fig1b and alpha_eff
+    ("learners/jtt.py", {"train": 2, "evaluate": 2, "table": 2, "claims": 1, "figure": 2}),
+    ("figures/panels.py", {"figure": 6}),  # every targeted figure, nothing else
+    ("figures/catalog/fig8.py", {"figure": 1}),
+])
+def test_editing_package_code_reruns_only_what_runs_it(built, package_copy, module, expected):
+    pkg, env = package_copy
+    assert planned_jobs(built, *TARGETS, env=env) == {}  # the copy is the same code
+    with open(pkg / module, "a") as fh:
+        fh.write("\n_EDITED_BY_A_TEST = True\n")
+    assert planned_jobs(built, *TARGETS, env=env) == expected
 
 
 def test_k_list_change_reruns_only_what_depends_on_it(built):

@@ -30,6 +30,8 @@ def describe_data(plan, datasets) -> str:
         data = ", ".join(f"{name} from {kind}" for name, kind in kinds.items())
         if kinds.get("waterbirds") == "standin":
             data += ": a STAND-IN for Waterbirds built from CIFAR-10 images, not Waterbirds"
+        if kinds.get("resumes") == "standin":
+            data += ": a STAND-IN for the resume corpus (WordNet 3.0 definitions labelled by lexicographer file), not resumes"
         if "npz" in kinds.values():
             data += " (staged .npz; the offline subsets hold about a tenth of CIFAR-10 and MNIST)"
         parts.append(f"{d}: {scale}, {seeds} seeds, {epochs} epochs; data: {data}")

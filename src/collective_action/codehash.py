@@ -19,6 +19,7 @@ PACKAGE = __name__.split(".")[0]
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+@functools.cache
 def _module_file(module: str) -> Path | None:
     rel = Path(*module.split(".")[1:])
     if not rel.parts:
@@ -66,7 +67,8 @@ def imports(module: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def closure(roots) -> list[str]:
+@functools.cache
+def closure(roots: tuple[str, ...]) -> tuple[str, ...]:
     """The roots and every package module they import, transitively."""
     seen: set[str] = set()
     pending = [r for root in roots for r in (*_parents(root), root)]
@@ -76,7 +78,7 @@ def closure(roots) -> list[str]:
             continue
         seen.add(module)
         pending.extend(imports(module))
-    return sorted(seen)
+    return tuple(sorted(seen))
 
 
 @functools.cache
@@ -85,5 +87,11 @@ def file_hash(module: str) -> str:
 
 
 def code_hashes(roots) -> dict[str, str]:
-    """{module file relative to the package: short sha256} of everything the roots run."""
-    return {str(_module_file(m).relative_to(PACKAGE_DIR).as_posix()): file_hash(m) for m in closure(tuple(roots))}
+    """{module file relative to the package: short sha256} of everything the roots run (a fresh dict: callers
+    may keep it in params)."""
+    return dict(_code_hashes(tuple(roots)))
+
+
+@functools.cache
+def _code_hashes(roots: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(_module_file(m).relative_to(PACKAGE_DIR).as_posix()), file_hash(m)) for m in closure(roots))

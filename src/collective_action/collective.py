@@ -6,8 +6,25 @@ uniformly without replacement and replaced by (g(x), y*). One poisoned file
 holds every seed of a (dataset, alpha, alpha_val) cell and is read by every
 algorithm, so algorithms are compared on the same collectives.
 
-The file stores the collective's indices and its transformed inputs, not a copy
-of the whole split: the training code overlays them on the prepared dataset.
+Who may join: a signal's ``eligible(y)`` (all points by default). The feature-only
+strategy of Hardt et al. draws its members only from points already labelled y*
+(``token_insert_feature_only``). alpha stays the collective's share of the WHOLE
+split (round(alpha * n) members, n the split's size, as for every other signal), so
+feature-label and feature-only collectives of the same alpha have the same number
+of members and the same share of the firm's data; a size that needs more members
+than there are eligible points is an error naming the dataset.
+
+A second collective (the dataset's ``collective_2``: its own signal, target label
+and size alpha_2, training split only) joins the same training set: round(alpha_2 * n)
+members drawn uniformly from the points that are not in the first collective (and
+that its own signal lets join), from a stream of its own (``collective_2``), so the
+two collectives are disjoint; for one seed the second collective is nested across
+its sizes, and it moves with alpha only where the first collective took one of its
+points. Its members get g_2(x) and y*_2.
+
+The file stores the collectives' indices and transformed inputs, not a copy of the
+whole split: the training code overlays them on the prepared dataset
+(``seed<s>/<split>/{index,x}``; the second collective ``seed<s>/train_2/{index,x}``).
 """
 from __future__ import annotations
 
@@ -28,15 +45,29 @@ def collective_size(alpha: float, n: int) -> int:
     return int(math.floor(alpha * n + 0.5))
 
 
-def select_members(n: int, alpha: float, generator: np.random.Generator) -> np.ndarray:
-    """The first round(alpha * n) points of a uniformly random order of the split.
+def select_members(n: int, alpha: float, generator: np.random.Generator, eligible: np.ndarray | None = None,
+                   exclude: np.ndarray | None = None, what: str = "the collective") -> np.ndarray:
+    """The first round(alpha * n) points of a uniformly random order of the split, among those
+    that may join (``eligible``, a boolean mask) and are not taken already (``exclude``, indices).
 
     The order depends on the run seed but not on alpha, so the collectives of one
     seed are nested across alphas (common random numbers: the success curve over
-    alpha is not jittered by redrawing who joins); each one is still a uniform draw.
+    alpha is not jittered by redrawing who joins); each one is still a uniform draw
+    from the points allowed to join. With every point allowed this is exactly the
+    first round(alpha * n) points of the permutation.
     """
     k = collective_size(alpha, n)
-    return np.sort(generator.permutation(n)[:k]).astype(np.int64)
+    order = generator.permutation(n)
+    if eligible is not None or exclude is not None:
+        allowed = np.ones(n, dtype=bool) if eligible is None else np.array(eligible, dtype=bool, copy=True)
+        if exclude is not None:
+            allowed[np.asarray(exclude, dtype=np.int64)] = False
+        order = order[allowed[order]]
+        if k > len(order):
+            raise ValueError(f"{what}: alpha = {alpha:g} needs round(alpha n) = {k} of the split's {n} points, but only "
+                             f"{len(order)} may join (the signal's eligible points, minus another collective's "
+                             f"members); lower alpha")
+    return np.sort(order[:k]).astype(np.int64)
 
 
 def poison(
@@ -49,29 +80,50 @@ def poison(
     dataset: str,
     output: str,
     record: Mapping[str, Any] | None = None,
+    collective_2: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write the poisoned cell; ``record`` is the config slice kept as provenance (the rule's params)."""
+    """Write the poisoned cell; ``record`` is the config slice kept as provenance (the rule's params,
+    whose ``collective_2``, where present, declares the second collective unless given here)."""
+    second = collective_2 if collective_2 is not None else (record or {}).get("collective_2")
+    second = dict(second) if second else None
     data = datasets.load(data_path)
     signal = make_signal(signal_spec, data)
+    signal_2 = make_signal(second["signal"], data) if second else None
+    if second and alpha + float(second["alpha"]) > 1.0:
+        raise ValueError(f"datasets.{dataset}: alpha = {alpha:g} plus collective_2.alpha = {second['alpha']:g} "
+                         f"exceeds the whole training set")
     arrays: dict[str, np.ndarray] = {}
     for seed in seeds:
+        taken = {}
         for split, size in (("train", alpha), ("val", alpha_val)):
-            x = data[f"{split}/x"]
+            x, y = data[f"{split}/x"], data[f"{split}/y"]
             # one stream per (seed, split): the validation collective never depends on alpha,
             # nor the training collective on alpha_val
-            members = select_members(len(x), size, rng.numpy_rng(base_seed, seed, "collective", dataset, split))
+            members = select_members(len(x), size, rng.numpy_rng(base_seed, seed, "collective", dataset, split),
+                                     signal.eligible(y), what=f"datasets.{dataset} ({split} split, signal "
+                                                              f"'{signal_spec['kind']}')")
+            taken[split] = members
             arrays[f"seed{seed}/{split}/index"] = members
             draws = rng.numpy_rng(base_seed, seed, "signal", dataset, split)  # for signals that draw (a pool image)
             arrays[f"seed{seed}/{split}/x"] = signal.apply(x[members], draws) if len(members) else x[:0]
+        if second:
+            x, y = data["train/x"], data["train/y"]
+            members = select_members(len(x), float(second["alpha"]),
+                                     rng.numpy_rng(base_seed, seed, "collective_2", dataset, "train"),
+                                     signal_2.eligible(y), exclude=taken["train"],
+                                     what=f"datasets.{dataset}.collective_2 (signal '{second['signal']['kind']}')")
+            arrays[f"seed{seed}/train_2/index"] = members
+            draws = rng.numpy_rng(base_seed, seed, "signal_2", dataset, "train")
+            arrays[f"seed{seed}/train_2/x"] = signal_2.apply(x[members], draws) if len(members) else x[:0]
     meta = {"dataset": dataset, "alpha": alpha, "alpha_val": alpha_val, "seeds": list(seeds),
             "target_label": int(signal.target_label)}
-    prov = store.provenance(
-        step="poison",
-        config=dict(record or {"dataset": dataset, "signal": dict(signal_spec), "alpha": alpha, "alpha_val": alpha_val,
-                               "seeds": list(seeds), "base_seed": base_seed}),
-        inputs={"data": data_path},
-        seeds=list(seeds),
-    )
+    if second:
+        meta.update(alpha_2=float(second["alpha"]), target_label_2=int(signal_2.target_label))
+    config = dict(record or {"dataset": dataset, "signal": dict(signal_spec), "alpha": alpha, "alpha_val": alpha_val,
+                             "seeds": list(seeds), "base_seed": base_seed})
+    if second and "collective_2" not in config:
+        config["collective_2"] = second
+    prov = store.provenance(step="poison", config=config, inputs={"data": data_path}, seeds=list(seeds))
     store.write_h5(output, arrays, prov, attrs={"meta": meta})
 
 
@@ -84,3 +136,43 @@ def overlay(x: np.ndarray, y: np.ndarray, index: np.ndarray, x_collective: np.nd
     member = np.zeros(len(y), dtype=bool)
     member[index] = True
     return x, y, member
+
+
+def bayes_success(generator, signals: Sequence, alphas: Sequence[float], bins: int = 40) -> list[float]:
+    """Success of the Bayes classifier of the poisoned distribution, for each of several disjoint
+    collectives drawn uniformly (synthetic 2D data whose P0 the generator knows).
+
+    P_alpha = (1 - sum alpha_j) P0 + sum_j alpha_j (g_j # P0 labelled y*_j): the members of each
+    collective are a uniform draw, so the points left clean are still distributed as P0. Densities
+    are histograms of the generator's reference points (exact for the piecewise-uniform 2D data
+    when the bin edges contain the signals' mirror lines); the Bayes classifier takes the label of
+    largest mass in each bin, ties going against y*. Collective j's success is the share of P0's
+    points labelled other than y*_j whose g_j(x) lands in a bin classified y*_j."""
+    points = generator.reference_points()
+    labels = np.nanargmax(np.nan_to_num(generator.posterior(points), nan=-1.0), axis=1)
+    x1_lo, x1_hi, x2_lo, x2_hi = generator.bounds
+    edges = (np.linspace(x1_lo, x1_hi, bins + 1), np.linspace(x2_lo, x2_hi, bins + 1))
+
+    def hist(x):
+        return np.histogram2d(x[:, 0], x[:, 1], bins=edges)[0] / len(points)
+
+    n_classes = int(generator.n_classes)
+    images = [s.apply(points) for s in signals]
+    mass = np.stack([hist(points[labels == c]) for c in range(n_classes)]) * (1.0 - float(sum(alphas)))
+    for s, a, gx in zip(signals, alphas, images):
+        mass[int(s.target_label)] += float(a) * hist(gx)
+
+    def bin_of(x):
+        i = np.clip(np.searchsorted(edges[0], x[:, 0], side="right") - 1, 0, bins - 1)
+        j = np.clip(np.searchsorted(edges[1], x[:, 1], side="right") - 1, 0, bins - 1)
+        return i, j
+
+    out = []
+    for s, gx in zip(signals, images):
+        target = int(s.target_label)
+        others = np.delete(mass, target, axis=0).max(axis=0)
+        wins = mass[target] > others * (1 + 1e-9) + 1e-15
+        keep = labels != target
+        i, j = bin_of(gx[keep])
+        out.append(float(wins[i, j].mean()) if keep.any() else float("nan"))
+    return out

@@ -104,6 +104,31 @@ class Split:
         return self.pool[self.src.gather(1, idx)], self.y.gather(1, idx)
 
 
+SMALL_INPUT = 64  # inputs of at most this many numbers are gathered an epoch at a time
+
+
+def weighted_ce_backward(bank, x: torch.Tensor, y: torch.Tensor, coefficients: Callable) -> None:
+    """Gradients of sum_{m,b} c[m, b] CE(f_m(x[m, b]), y[m, b]) on the bank's parameters, where
+    ``coefficients(loss)`` gives c from the detached per-sample losses [M, B] (1/B for a mean;
+    weights for JTT and CVaR-DRO). The gradient with respect to the logits is c (softmax - onehot);
+    a bank with ``backward_cached`` (the MLP) takes it from there without autograd, any other bank
+    through autograd from its logits."""
+    if hasattr(bank, "backward_cached"):
+        logits, cache = bank.forward_cached(x)
+    else:
+        logits = bank(x)
+    with torch.no_grad():
+        log_p = torch.log_softmax(logits.detach(), dim=-1)
+        loss = -log_p.gather(-1, y.unsqueeze(-1)).squeeze(-1)
+        grad = log_p.exp_()
+        grad.scatter_add_(-1, y.unsqueeze(-1), torch.full_like(loss, -1.0).unsqueeze(-1))
+        grad = grad.mul_(coefficients(loss).unsqueeze(-1))
+    if hasattr(bank, "backward_cached"):
+        bank.backward_cached(cache, grad)
+    else:
+        logits.backward(grad)
+
+
 def per_sample_ce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Cross-entropy per sample: logits [M, B, C], y [M, B] -> [M, B]."""
     m, b, c = logits.shape
@@ -346,8 +371,18 @@ class FitContext:
             self.evaluator.finish(record)
 
     def shuffled_batches(self, gens):
-        for idx in self.minibatches(gens):
-            yield self.batch(idx, gens)
+        blocks = self.minibatches(gens)
+        if self.augment is not None or self.train.pool[0].numel() > SMALL_INPUT:
+            for idx in blocks:
+                yield self.batch(idx, gens)
+            return
+        # small inputs (2D points): gather the whole epoch in its shuffled order at once, then slice
+        x, y = self.train.batch(torch.cat(blocks, dim=1))
+        start = 0
+        for idx in blocks:
+            end = start + idx.shape[1]
+            yield Batch(idx, x[:, start:end], y[:, start:end])
+            start = end
 
 
 @dataclass

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from . import codehash, paths
-from .datasets import check_staged, is_synthetic, maker, needed_sources
+from .datasets import check_staged, is_synthetic, maker, needed_sources, signal_spec
 from .plan import Plan
 
 PKG = codehash.PACKAGE
@@ -24,6 +24,32 @@ def _signal_module(spec: Mapping[str, Any]) -> str:
     from .signals import SIGNALS
 
     return SIGNALS.entry(spec["signal"]["kind"]).module
+
+
+def _signal_modules(spec: Mapping[str, Any]) -> list[str]:
+    """The modules of a dataset's signal and of its second collective's signal, where it has one."""
+    from .signals import SIGNALS
+
+    second = spec.get("collective_2")
+    return [_signal_module(spec), *([SIGNALS.entry(second["signal"]["kind"]).module] if second else [])]
+
+
+def _collectives(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The collective's signal as jobs use it (see ``datasets.signal_spec``) and the second collective, if any."""
+    return {"signal": signal_spec(spec), **({"collective_2": spec["collective_2"]} if spec.get("collective_2") else {})}
+
+
+def _staged_inputs(name: str, source: Mapping[str, Any]) -> list[str]:
+    """The staged files of one source, checked now (a missing one is one SourceError saying what to put
+    where, before any job runs); downloads have none. Text sources: ``text_sources.check_staged``."""
+    from .datasets import text_sources
+
+    if name in text_sources.SOURCES:
+        return text_sources.check_staged(name, source)
+    if source["kind"] in ("npz", "archive", "directory"):
+        check_staged(name, source)
+        return [source["path"]]
+    return []
 
 
 class Step:
@@ -59,9 +85,7 @@ class Prepare(Step):
             return []
         out = []
         for name, source in needed_sources(spec, self.plan.config["sources"]).items():
-            if source["kind"] in ("npz", "archive", "directory"):
-                check_staged(name, source)
-                out.append(source["path"])
+            out += _staged_inputs(name, source)
         return out
 
     def spec(self, wc):
@@ -85,12 +109,12 @@ class Poison(Step):
         return {"data": paths.path("data", dataset=wc.dataset)}
 
     def spec(self, wc):
-        return {"dataset": wc.dataset, "signal": self.plan.dataset_spec(wc.dataset)["signal"],
+        return {"dataset": wc.dataset, **_collectives(self.plan.dataset_spec(wc.dataset)),
                 "alpha": float(wc.alpha), "alpha_val": float(wc.alpha_val), "seeds": self.plan.seeds(wc.dataset),
                 "base_seed": self.plan.config["base_seed"]}
 
     def code_roots(self, wc):
-        return [*super().code_roots(wc), _signal_module(self.plan.dataset_spec(wc.dataset))]
+        return [*super().code_roots(wc), *_signal_modules(self.plan.dataset_spec(wc.dataset))]
 
 
 class Train(Step):
@@ -110,7 +134,7 @@ class Train(Step):
             "alpha_val": float(wc.alpha_val),
             "seeds": plan.seeds(wc.dataset),
             "base_seed": plan.config["base_seed"],
-            "signal": spec["signal"],
+            **_collectives(spec),
             "model": plan.config["models"][spec["model"]],
             "training": plan.training(wc.dataset),
             "hyperparameters": plan.hyperparameters(wc.dataset, wc.algorithm),
@@ -122,8 +146,10 @@ class Train(Step):
         from .learners import LEARNERS
 
         learner = self.plan.algorithm(wc.algorithm)["learner"]
-        return [*super().code_roots(wc), LEARNERS.entry(learner).module,
-                _signal_module(self.plan.dataset_spec(wc.dataset))]
+        spec = self.plan.dataset_spec(wc.dataset)
+        # text model kinds (text_*) live in text_models, which models.make_bank imports by name for text jobs only
+        text = [f"{PKG}.text_models"] if self.plan.config["models"][spec["model"]]["kind"].startswith("text_") else []
+        return [*super().code_roots(wc), LEARNERS.entry(learner).module, *_signal_modules(spec), *text]
 
 
 class Evaluate(Step):
@@ -135,7 +161,7 @@ class Evaluate(Step):
                 "poisoned": paths.path("poisoned", **cell)}
 
     def spec(self, wc):
-        return {"dataset": wc.dataset, "signal": self.plan.dataset_spec(wc.dataset)["signal"]}
+        return {"dataset": wc.dataset, **_collectives(self.plan.dataset_spec(wc.dataset))}
 
 
 class Table(Step):
@@ -153,7 +179,7 @@ class Table(Step):
     def code_roots(self, wc):
         """Tables compute the signal's theory (xi, Delta) from the dataset's generator."""
         specs = [self.plan.dataset_spec(d) for d in self.plan.panel_datasets(wc.panel)]
-        return [*super().code_roots(wc), *sorted({_signal_module(s) for s in specs} |
+        return [*super().code_roots(wc), *sorted({m for s in specs for m in _signal_modules(s)} |
                                                  {maker(s).module for s in specs if is_synthetic(s)})]
 
 

@@ -8,6 +8,13 @@ Two success measures (section 2.1, Eq. 2):
   left out can success be 0, as the paper reports in Fig 3b.
 - ``success_all``: Eq. (2) literally, P0[f(g(x)) = y*] over all test points.
 
+With a second collective (the dataset's ``collective_2``), ``success_2`` and
+``success_all_2`` are the same two measures for its signal g_2 and target y*_2.
+
+On external (image, text) data, ``train_accuracy`` is the model's accuracy on the clean
+training split (the inputs and labels before any collective): whether the model fits the
+data at all, which the image verdicts depend on.
+
 Validation metrics are computed for every epoch; test metrics for every epoch where
 the run kept test predictions after every epoch, and otherwise at every stopping slot
 (``stopping.py``): ``slot/<slot>/<metric>`` [M] with ``slot/<slot>/epoch``.
@@ -31,7 +38,7 @@ def worst_group_accuracy(pred: np.ndarray, y: np.ndarray, groups: np.ndarray) ->
 
 
 def held_out_metrics(pred: Mapping[str, np.ndarray], y_test: np.ndarray, target: int, y_probe: np.ndarray | None = None,
-                 test_groups: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                 test_groups: np.ndarray | None = None, target_2: int | None = None) -> dict[str, np.ndarray]:
     """Metrics on the test sets from predictions [..., N] (per epoch [E, M, N] or per slot [M, N]).
 
     ``probe_agreement``: agreement with the simple rule on the probe set, where x2 is
@@ -43,6 +50,9 @@ def held_out_metrics(pred: Mapping[str, np.ndarray], y_test: np.ndarray, target:
     }
     if "probe" in pred and y_probe is not None:
         out["probe_agreement"] = accuracy(pred["probe"], y_probe)
+    if "test_signal_2" in pred and target_2 is not None:  # the second collective's success, defined as the first's
+        out["test_success_2"] = success_rate(pred["test_signal_2"], y_test, target_2)
+        out["test_success_all_2"] = success_rate(pred["test_signal_2"], y_test, target_2, exclude_target=False)
     if test_groups is not None:
         out["test_worst_group_accuracy"] = worst_group_accuracy(pred["test"], y_test, test_groups)
     return out
@@ -60,11 +70,15 @@ def evaluate(*, run_path: str, data_path: str, poisoned_path: str, spec: Mapping
     for m, s in enumerate(seeds):
         y_val_observed[m, poisoned[f"seed{s}/val/index"]] = target
     pred = run.group("pred")
+    second = spec.get("collective_2")
     test_args = (data["test/y"], target, data["probe/y"] if "probe/y" in data else None,
-                 data["test/group"] if "test/group" in data else None)
+                 data["test/group"] if "test/group" in data else None,
+                 int(second["signal"]["target_label"]) if second else None)
     per_epoch = stopping.val_scores(pred["val"], pred["val_signal"], y_val_observed, y_val_clean, target)
     if "test" in pred:  # test predictions after every epoch
         per_epoch.update(held_out_metrics(pred, *test_args))
+    if "train" in pred:  # external data: the clean training inputs, after every epoch
+        per_epoch["train_accuracy"] = accuracy(pred["train"], data["train/y"])
     arrays = {f"epoch/{k}": v for k, v in per_epoch.items()}
     runs = np.arange(len(seeds))
     for name in stopping.SLOTS:
@@ -72,18 +86,28 @@ def evaluate(*, run_path: str, data_path: str, poisoned_path: str, spec: Mapping
         arrays[f"slot/{name}/epoch"] = epochs
         at = {k: v[epochs, runs] for k, v in per_epoch.items()}
         if "test" not in pred:  # test predictions kept at the slot's model
-            at.update(held_out_metrics({s: pred[f"slot/{name}/{s}"] for s in ("test", "test_signal", "probe")
+            at.update(held_out_metrics({s: pred[f"slot/{name}/{s}"] for s in ("test", "test_signal", "probe", "test_signal_2")
                                     if f"slot/{name}/{s}" in pred}, *test_args))
+        if f"slot/{name}/train" in pred:  # external data: the clean training inputs at the slot's model
+            at["train_accuracy"] = accuracy(pred[f"slot/{name}/train"], data["train/y"])
         arrays.update({f"slot/{name}/{k}": v for k, v in at.items()})
     arrays.update({f"diag/{k}": v for k, v in run.group("diag").items() if np.asarray(v).ndim == 1})
     arrays["diag/alpha_realized_train"] = np.array(
         [len(poisoned[f"seed{s}/train/index"]) / len(data["train/y"]) for s in seeds])
     arrays["diag/alpha_realized_val"] = np.array(
         [len(poisoned[f"seed{s}/val/index"]) / len(y_val_clean) for s in seeds])
+    if second:
+        arrays["diag/alpha_2_realized"] = np.array(
+            [len(poisoned[f"seed{s}/train_2/index"]) / len(data["train/y"]) for s in seeds])
     prov = store.provenance(step="evaluate", config=dict(spec), seeds=seeds,
                             inputs={"run": run_path, "data": data_path, "poisoned": poisoned_path})
     meta = dict(meta, source_label=data.attrs["meta"].get("source_label", "synthetic"),
                 standin=bool(data.attrs["meta"].get("standin", False)))
+    if second:
+        meta.update(alpha_2=float(second["alpha"]))
+    token = spec["signal"].get("token")
+    if token is not None and token in (data.attrs["meta"].get("signal_xi") or {}):  # text: xi measured when preparing
+        meta.update(xi=float(data.attrs["meta"]["signal_xi"][token]))
     store.write_h5(output, arrays, prov, attrs={"meta": meta})
 
 

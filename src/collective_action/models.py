@@ -9,6 +9,7 @@ per-model ``nn.Sequential`` loop.
 """
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -72,6 +73,32 @@ class MLPBank(nn.Module):
                 h = h.relu_()  # in place: the matmul output is not needed for its backward
         return h
 
+    @torch.no_grad()
+    def forward_cached(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Logits, and the layer inputs that :meth:`backward_cached` needs, without autograd."""
+        h = x if x.dim() == 3 else x.expand(self.n_models, *x.shape)
+        inputs, last = [], len(self._layers) - 1
+        for i, (w, b) in enumerate(self._layers):
+            inputs.append(h)
+            h = torch.baddbmm(b, h, w)
+            if i < last:
+                h = h.relu_()
+        return h, inputs
+
+    @torch.no_grad()
+    def backward_cached(self, inputs: list[torch.Tensor], grad_logits: torch.Tensor) -> None:
+        """Accumulate into .grad the gradient of a loss whose gradient with respect to the logits is
+        ``grad_logits`` [M, B, C]: the same chain rule autograd applies to :meth:`forward`, written
+        out, because building and walking the graph costs as much as the small matmuls themselves."""
+        g = grad_logits
+        for i in range(len(self._layers) - 1, -1, -1):
+            w, b = self._layers[i]
+            grads = (torch.bmm(inputs[i].transpose(1, 2), g), g.sum(dim=1, keepdim=True))
+            for param, grad in zip((w, b), grads, strict=True):
+                param.grad = grad if param.grad is None else param.grad.add_(grad)
+            if i > 0:  # the ReLU's input was positive exactly where its output is
+                g = torch.ops.aten.threshold_backward(torch.bmm(g, w.transpose(1, 2)), inputs[i], 0)
+
     def state_arrays(self) -> dict[str, Any]:
         """Parameters as arrays, stacked over models, for the run artifact."""
         out = {}
@@ -116,10 +143,9 @@ def make_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, genera
             raise ValueError(f"model kind 'mlp' needs flat inputs, got shape {tuple(input_shape)}")
         sizes = mlp_sizes(input_shape[0], model_spec["hidden"], n_classes)
         return MLPBank(sizes, generators, dtype, device)
-    if kind in ("text_bag", "text_transformer"):
-        from .text_models import make_text_bank
-
-        return make_text_bank(model_spec, input_shape, n_classes, generators, device, amp=amp)
+    if kind.startswith("text_"):  # text_models.py; imported by name so that only text jobs hash it (jobs.Train)
+        text_models = importlib.import_module(f"{__package__}.text_models")
+        return text_models.make_text_bank(model_spec, input_shape, n_classes, generators, device, amp=amp)
     return make_image_bank(model_spec, input_shape, n_classes, generators, device, channels_last, amp)
 
 
@@ -129,10 +155,13 @@ class SmallCNN(nn.Module):
 
     stem 'patch2': a 2x2 stride-2 convolution (non-overlapping patches, as in ConvNeXt's
     patchify stem), then 3x3 stride-2 convolutions; 'conv3': 3x3 stride-1 convolutions,
-    each followed by a 2x2 max pool. Both end with global average pooling and a linear head.
+    each followed by a 2x2 max pool. head 'pool': global average pooling, then a linear
+    layer; 'flatten': a linear layer on the flattened last feature map (``input_hw`` gives
+    its size), which keeps where in the image a feature is.
     """
 
-    def __init__(self, in_channels: int, channels: Sequence[int], n_classes: int, stem: str = "patch2"):
+    def __init__(self, in_channels: int, channels: Sequence[int], n_classes: int, stem: str = "patch2",
+                 head: str = "pool", input_hw: Sequence[int] | None = None):
         super().__init__()
         layers: list[nn.Module] = []
         c_in = in_channels
@@ -146,10 +175,17 @@ class SmallCNN(nn.Module):
                 raise ValueError(f"unknown cnn stem '{stem}' (patch2, conv3)")
             c_in = c
         self.features = nn.Sequential(*layers)
+        if head not in ("pool", "flatten"):
+            raise ValueError(f"unknown cnn head '{head}' (pool, flatten)")
+        self.flatten = head == "flatten"
+        if self.flatten:
+            with torch.no_grad():
+                c_in = self.features(torch.zeros(1, in_channels, *input_hw)).numel()
         self.head = nn.Linear(c_in, n_classes)
 
     def forward(self, x):
-        return self.head(self.features(x).mean(dim=(-2, -1)))
+        h = self.features(x)
+        return self.head(h.flatten(-3) if self.flatten else h.mean(dim=(-2, -1)))
 
 
 def resnet50(n_classes: int, stem: str, pretrained: bool) -> nn.Module:
@@ -227,7 +263,8 @@ def make_image_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, 
     kind = model_spec["kind"]
     if kind == "cnn":
         def make():
-            return SmallCNN(input_shape[0], model_spec["channels"], n_classes, model_spec.get("stem", "patch2"))
+            return SmallCNN(input_shape[0], model_spec["channels"], n_classes, model_spec.get("stem", "patch2"),
+                            model_spec.get("head", "pool"), input_shape[1:])
     elif kind == "resnet50":
         def make():
             return resnet50(n_classes, model_spec.get("stem", "cifar"), bool(model_spec.get("pretrained", False)))

@@ -85,9 +85,11 @@ def _audit(sm) -> None:
 STEPS: dict[str, Callable[[Any], None]] = {
     "prepare": _prepare,
     "poison": _poison,
+    "poison_image": _poison,
     "train": _train,
     "train_image": _train,
     "evaluate": _evaluate,
+    "evaluate_image": _evaluate,
     "table": _table,
     "epoch_table": _epoch_table,
     "claims": _claims,
@@ -144,13 +146,17 @@ class Job:
             setattr(self, part, Named(job[part]["values"], job[part]["names"]))
 
 
-def _process_age(now: float) -> float | None:
-    """Seconds since this process started (Python's start and Snakemake's script preamble)."""
+def _process_age() -> float | None:
+    """Seconds since this process started (Python's start and Snakemake's script preamble), from the
+    kernel's own clock (/proc: process start and uptime, both since boot). psutil's create_time mixes
+    that clock with the wall clock and was a second off on these machines."""
     try:
-        import psutil
-
-        return now - psutil.Process().create_time()
-    except Exception:  # no psutil, or no process table: not measured
+        with open("/proc/self/stat") as fh:
+            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as fh:
+            uptime = float(fh.read().split()[0])
+        return max(uptime - start_ticks / os.sysconf("SC_CLK_TCK"), 0.0)
+    except (OSError, ValueError, IndexError):  # not Linux: not measured
         return None
 
 
@@ -158,7 +164,9 @@ def run_step(sm, started: float | None = None) -> None:
     """Run the job of a Snakemake script object: in the warm worker where possible."""
     job = job_of(sm)
     now = time.time()
-    job["timing"] = {"process_start": _process_age(started or now), "client_imports": now - (started or now),
+    age = _process_age()
+    job["timing"] = {"process_start": None if age is None else age - (now - (started or now)),
+                     "client_imports": now - (started or now),
                      "submitted": now}
     warm = sm.config.get("execution", {}).get("warm_worker", True) and not os.environ.get("SLURM_JOB_ID")
     if warm:

@@ -5,19 +5,24 @@ order, the first being the one figures and claims use).
 
 - identity: dataset, data_source (where the data came from; a stand-in says so),
   algorithm, learner, alpha, alpha_val, seed, stopping, epoch (1-based)
-- outcome: success, success_all, accuracy (clean test), worst_group_accuracy (where
-  the data has groups), val_accuracy, val_success
+- outcome: success, success_all, accuracy (clean test), train_accuracy (the same model on the clean
+  training split; external data only), worst_group_accuracy (where the data has groups), val_accuracy,
+  val_success
 - collective: alpha_realized (round(alpha n)/n), alpha_val_realized, alpha_eff (JTT, Prop 3.2),
   alpha_eff_weights (Definition 1 from the algorithm's weights: JTT's stage-two
   weights, LfF's final weights, ERM's unit weights), p_error, p_error_given_collective (JTT)
 - theory: xi, delta and theorem1_bound (eps = 0) for the panel's signal, and
-  ceiling, the success reachable without contradicting clean data
+  ceiling, the success reachable without contradicting clean data; on text (feature-label signals),
+  xi is the planted token's measured frequency in clean training documents and delta its worst case, 1
 - datasets: k (for LMS-k and k-strips), c (MNIST-CIFAR's correlation), agreement_x1 (agreement with the simple
   x1-only rule on a probe set where x2 is independent of the label; LMS-k only)
 - Prop 3.3, for every algorithm but ERM when the panel also has ERM:
   prop33_rhs = (val_accuracy(f) - val_accuracy(ERM)) / (alpha_val - alpha), with the
   same seed's ERM run standing in for the Bayes classifier on P_alpha, and
   prop33_lhs = success(f) - success(ERM); the proposition says lhs >= rhs.
+- two collectives (a dataset with ``collective_2``): alpha_2, success_2, success_all_2 (the second
+  collective's size and success), alpha_2_realized, and bayes_success, bayes_success_2 (synthetic data:
+  the success of the Bayes classifier of the poisoned distribution for each collective)
 - then every other per-run diagnostic a learner records (e.g. DP-SGD's epsilon), one
   column each, named as the learner names it, so a new learner's diagnostics reach the
   tables without a change here.
@@ -40,7 +45,7 @@ from .signals import make_signal
 
 COLUMNS = [
     "panel", "dataset", "data_source", "algorithm", "learner", "alpha", "alpha_val", "seed", "stopping", "epoch",
-    "success", "success_all", "accuracy", "worst_group_accuracy", "val_accuracy", "val_success",
+    "success", "success_all", "accuracy", "train_accuracy", "worst_group_accuracy", "val_accuracy", "val_success",
     "alpha_realized", "alpha_val_realized", "alpha_eff", "alpha_eff_weights", "p_error", "p_error_given_collective",
     "xi", "delta", "theorem1_bound", "ceiling", "k", "c", "agreement_x1", "prop33_lhs", "prop33_rhs",
 ]
@@ -48,7 +53,7 @@ COLUMNS = [
 MAPPED_DIAGNOSTICS = {"alpha_realized_train", "alpha_realized_val", "alpha_eff", "alpha_eff_weights", "p_error",
                       "p_error_given_collective", "alpha_realized"}
 EPOCH_COLUMNS = ["panel", "dataset", "data_source", "algorithm", "alpha", "alpha_val", "seed", "epoch", "success", "success_all",
-                 "accuracy", "val_accuracy", "val_success", "worst_group_accuracy", "k"]
+                 "accuracy", "train_accuracy", "val_accuracy", "val_success", "worst_group_accuracy", "k"]
 
 
 def signal_theory(dataset_spec: Mapping[str, Any]) -> dict[str, float]:
@@ -60,6 +65,32 @@ def signal_theory(dataset_spec: Mapping[str, Any]) -> dict[str, float]:
     signal = make_signal(dataset_spec["signal"])
     xi, delta = theory.signal_uniqueness_and_gap(gen, signal)
     return {"xi": xi, "delta": delta, "ceiling": theory.reachable_success(gen, signal)}
+
+
+def _feature_label(dataset_spec: Mapping[str, Any]) -> bool:
+    """Whether the dataset's signal relabels (Theorem 1 bounds it); feature-only signals say otherwise."""
+    from .signals import SIGNALS
+
+    return SIGNALS.meta(dataset_spec["signal"]["kind"]).get("strategy", "feature-label") == "feature-label"
+
+
+def second_collective_columns(summary: Mapping[str, np.ndarray], meta: Mapping[str, Any],
+                              dataset_spec: Mapping[str, Any]) -> dict[str, Any]:
+    """Columns of a dataset with a second collective (``collective_2``), none otherwise: its size alpha_2, its
+    success and success_all, and (synthetic data) the success of the poisoned distribution's Bayes classifier
+    for each collective, bayes_success and bayes_success_2 (``collective.bayes_success``)."""
+    second = dataset_spec.get("collective_2")
+    if not second:
+        return {}
+    out = {"alpha_2": float(second["alpha"]), "success_2": summary["test_success_2"],
+           "success_all_2": summary["test_success_all_2"], "bayes_success": np.nan, "bayes_success_2": np.nan}
+    if "generator" in dataset_spec:
+        from .collective import bayes_success
+
+        signals = [make_signal(dataset_spec["signal"]), make_signal(second["signal"])]
+        b1, b2 = bayes_success(make_generator(dataset_spec), signals, [meta["alpha"], float(second["alpha"])])
+        out.update(bayes_success=b1, bayes_success_2=b2)
+    return out
 
 
 def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str],
@@ -75,6 +106,10 @@ def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str]
         alpha_real = diag["alpha_realized_train"]
         th = theory_of[meta["dataset"]]
         xi, delta = th["xi"], th["delta"]
+        if not np.isfinite(xi) and "xi" in meta:
+            # text: xi is the token's measured frequency in clean training documents; Delta <= 1 (worst case),
+            # given for feature-label signals only, as Theorem 1 is about them (no bound for feature-only)
+            xi, delta = float(meta["xi"]), 1.0 if _feature_label(datasets[meta["dataset"]]) else np.nan
         bound = float(theory.theorem1_bound(meta["alpha"], delta, xi)) if np.isfinite(xi) else np.nan
         for rule in stopping:
             summary = run_summary(art, rule, ties)
@@ -92,6 +127,7 @@ def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str]
                 "success": summary["test_success"],
                 "success_all": summary["test_success_all"],
                 "accuracy": summary["test_accuracy"],
+                "train_accuracy": summary.get("train_accuracy", nan),
                 "worst_group_accuracy": summary.get("test_worst_group_accuracy", nan),
                 "val_accuracy": summary["val_accuracy"],
                 "val_success": summary["val_success"],
@@ -109,6 +145,7 @@ def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str]
                 "c": datasets[meta["dataset"]].get("c", np.nan),
                 "agreement_x1": summary.get("probe_agreement", nan),
                 **{key: value for key, value in diag.items() if key not in MAPPED_DIAGNOSTICS},
+                **second_collective_columns(summary, meta, datasets[meta["dataset"]]),
             }))
     table = add_prop33(pd.concat(rows, ignore_index=True))
     table = table[COLUMNS + sorted(set(table.columns) - set(COLUMNS))]
@@ -149,6 +186,7 @@ def epoch_rows(panel: str, metrics_paths: Sequence[str], datasets: Mapping[str, 
             "alpha_val": meta["alpha_val"], "seed": np.asarray(meta["seeds"])[run.ravel()], "epoch": epoch.ravel() + 1,
             "success": ep["test_success"].ravel(), "success_all": ep["test_success_all"].ravel(),
             "accuracy": ep["test_accuracy"].ravel(), "val_accuracy": ep["val_accuracy"].ravel(),
+            "train_accuracy": ep["train_accuracy"].ravel() if "train_accuracy" in ep else np.nan,
             "val_success": ep["val_success"].ravel(),
             "worst_group_accuracy": ep["test_worst_group_accuracy"].ravel() if "test_worst_group_accuracy" in ep
             else np.nan,

@@ -9,8 +9,9 @@ embeddings, where an adversary perturbs a document.
 
 Config (``models.<name>``):
 
-- ``{kind: text_bag, embed_dim: 64}``: the masked mean of the token embeddings, then a linear
-  layer (fastText-like).
+- ``{kind: text_bag, embed_dim: 64, pool: mean}``: the masked mean (``pool: max``: the masked
+  maximum, per feature) of the token embeddings, then a linear layer (fastText-like). The mean
+  dilutes one token by the document's length; the maximum lets one token decide, as attention can.
 - ``{kind: text_transformer, embed_dim: 64, depth: 2, heads: 4, mlp_ratio: 2}``: token plus
   learned position embeddings, ``depth`` pre-norm encoder layers (LayerNorm, self-attention over
   the non-padding tokens, LayerNorm, GELU MLP, residuals), a final LayerNorm, masked mean pool,
@@ -37,11 +38,21 @@ def _masked_mean(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (h * m).sum(dim=-2) / m.sum(dim=-2).clamp(min=1.0)
 
 
-class BagOfEmbeddings(nn.Module):
-    """Masked mean of token embeddings -> linear."""
+def _masked_max(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Largest value of each feature over the non-padding positions (0 for a document of padding only)."""
+    m = mask.unsqueeze(-1)
+    out = h.masked_fill(~m, torch.finfo(h.dtype).min).amax(dim=-2)
+    return torch.where(m.any(dim=-2), out, torch.zeros_like(out))
 
-    def __init__(self, vocab_size: int, embed_dim: int, n_classes: int):
+
+class BagOfEmbeddings(nn.Module):
+    """Masked mean (or max, ``pool='max'``) of token embeddings -> linear."""
+
+    def __init__(self, vocab_size: int, embed_dim: int, n_classes: int, pool: str = "mean"):
         super().__init__()
+        if pool not in ("mean", "max"):
+            raise ValueError(f"text_bag pool must be 'mean' or 'max', got {pool!r}")
+        self.pool = _masked_mean if pool == "mean" else _masked_max
         self.embedding = nn.Embedding(vocab_size, embed_dim)
         nn.init.normal_(self.embedding.weight, std=embed_dim ** -0.5)
         self.head = nn.Linear(embed_dim, n_classes)
@@ -53,7 +64,7 @@ class BagOfEmbeddings(nn.Module):
         h = self.embed(ids)
         if embedding_offset is not None:
             h = h + embedding_offset
-        return self.head(_masked_mean(h, ids != PAD_ID))
+        return self.head(self.pool(h, ids != PAD_ID))
 
 
 class SelfAttention(nn.Module):
@@ -131,16 +142,53 @@ def make_text_module(model_spec: Mapping[str, Any], input_shape, n_classes: int)
         raise ValueError(f"text model '{kind}' needs token ids [max_len], got input shape {tuple(input_shape)}")
     vocab, dim = int(model_spec["vocab_size"]), int(model_spec.get("embed_dim", 64))
     if kind == "text_bag":
-        return BagOfEmbeddings(vocab, dim, n_classes)
+        return BagOfEmbeddings(vocab, dim, n_classes, str(model_spec.get("pool", "mean")))
     if kind == "text_transformer":
         return TinyTransformer(vocab, int(input_shape[0]), n_classes, dim, int(model_spec.get("depth", 2)),
                                int(model_spec.get("heads", 4)), float(model_spec.get("mlp_ratio", 2.0)))
     raise ValueError(f"unknown text model kind '{kind}' ({', '.join(TEXT_KINDS)})")
 
 
+class BagBank(nn.Module):
+    """M bag-of-embeddings models with their parameters stacked ([M, V, d] embeddings, [M, C, d] and [M, C]
+    heads), computed with one gather from the flattened tables and one batched matmul, without vmap.
+
+    The same models and numbers as a vmapped ModuleBank of ``BagOfEmbeddings`` (tested), faster: under
+    vmap, the embedding's backward runs per run; here it is one index_add into the [M V, d] table."""
+
+    vmapped = True  # its parameters are stacked over runs, as a vmapped ModuleBank's
+
+    def __init__(self, stacked: Mapping[str, torch.Tensor], pool: str = "mean"):
+        """``stacked``: BagOfEmbeddings' parameters by name, stacked over runs (a ModuleBank's)."""
+        super().__init__()
+        self.n_models = int(stacked["embedding.weight"].shape[0])
+        self.pool = _masked_mean if pool == "mean" else _masked_max
+        self.embedding = nn.Parameter(stacked["embedding.weight"].detach().clone())
+        self.weight = nn.Parameter(stacked["head.weight"].detach().clone())
+        self.bias = nn.Parameter(stacked["head.bias"].detach().clone())
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        """ids [M, B, L] (each run its own batch) or [B, L] (shared) -> logits [M, B, C]."""
+        m, vocab, dim = self.embedding.shape
+        if ids.dim() == 2:
+            ids = ids.expand(m, *ids.shape)
+        offsets = (torch.arange(m, device=ids.device) * vocab).view(m, *([1] * (ids.dim() - 1)))
+        table, flat = self.embedding.reshape(m * vocab, dim), (ids + offsets).reshape(-1, ids.shape[-1])
+        mask = ids != PAD_ID
+        if self.pool is _masked_mean:  # one embedding_bag: the weighted sum without the [M, B, L, d] tensor
+            w = (mask / mask.sum(dim=-1, keepdim=True).clamp(min=1)).to(table.dtype).reshape(flat.shape)
+            pooled = nn.functional.embedding_bag(flat, table, mode="sum", per_sample_weights=w)
+            pooled = pooled.view(*ids.shape[:-1], dim)  # [M, B, d]
+        else:  # index_select, not F.embedding: its backward is one index_add (embedding_dense_backward sorts)
+            h = table.index_select(0, flat.reshape(-1)).view(*ids.shape, dim)
+            pooled = self.pool(h, mask)
+        return torch.baddbmm(self.bias.unsqueeze(1), pooled, self.weight.transpose(1, 2))
+
+
 def make_text_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, generators, device,
                    amp: bool = False) -> nn.Module:
-    """A ModuleBank of text models, one per run generator (vmapped unless ``vectorize: false``)."""
+    """The text models of a cell, one per run generator: a :class:`BagBank` for text_bag, a vmapped
+    ModuleBank for text_transformer (either run one after another with ``vectorize: false``)."""
     from .models import ModuleBank
 
     with torch.random.fork_rng(devices=[]):  # fail early on a bad spec, leaving the global stream as it was
@@ -149,5 +197,8 @@ def make_text_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, g
     def make():
         return make_text_module(model_spec, input_shape, n_classes)
 
-    return ModuleBank(make, generators, len(input_shape), device, vectorize=model_spec.get("vectorize", True),
+    bank = ModuleBank(make, generators, len(input_shape), device, vectorize=model_spec.get("vectorize", True),
                       amp=amp)
+    if model_spec["kind"] == "text_bag" and bank.vmapped and not amp:  # the ModuleBank's initialisation, stacked
+        return BagBank(dict(zip(bank._names, bank.stacked)), str(model_spec.get("pool", "mean")))
+    return bank

@@ -27,3 +27,4 @@ def log_timings(extra: dict[str, float] | None = None) -> None:
     record = {**(extra or {}), **PHASES}
     logging.getLogger("collective_action.timing").info("timing %s", json.dumps({k: round(v, 4) for k, v in
                                                                                record.items()}))
+    PHASES.clear()  # the next job in this process (a driver running several) starts from zero

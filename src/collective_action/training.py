@@ -6,8 +6,9 @@ run (seed), the predicted classes (uint8) on
 - ``val``: the validation split as the firm sees it (with its alpha_val collective),
   and ``val_signal``: g(x) of the clean validation inputs, after every epoch
   ([epochs, runs, points]): the stopping rules read them;
-- ``test``, ``test_signal`` (g(x) of the clean test inputs) and ``probe`` (the
-  simplicity-bias probe, where the dataset has one): after every epoch where a
+- ``test``, ``test_signal`` (g(x) of the clean test inputs), ``probe`` (the
+  simplicity-bias probe, where the dataset has one) and, on external (image, text)
+  data, ``train`` (the clean training inputs): after every epoch where a
   per-epoch table needs them (``record_every_epoch``), otherwise at the model of
   every stopping slot (``slot/<slot>/<set>``, [runs, points]; see ``stopping.py``),
 
@@ -61,20 +62,33 @@ class Cell:
         self.signal = make_signal(spec["signal"], self.data)
         self.target = int(self.signal.target_label)
         self.meta = self.data.attrs["meta"]
+        # a second collective (the dataset's collective_2): its own signal and target, training split only
+        second = spec.get("collective_2")
+        self.signal_2 = make_signal(second["signal"], self.data) if second else None
 
     def split(self, name: str) -> Split:
         overlays = [(self.poisoned[f"seed{s}/{name}/index"], self.poisoned[f"seed{s}/{name}/x"]) for s in self.seeds]
-        return Split.from_overlays(self.data[f"{name}/x"], self.data[f"{name}/y"], overlays, self.target,
-                                   self.device, self.dtype)
+        if name == "train" and self.signal_2 is not None:  # both collectives in one pool; labels fixed below
+            seconds = [self.poisoned[f"seed{s}/train_2/index"] for s in self.seeds]
+            overlays = [(np.concatenate([i, j]), np.concatenate([x, self.poisoned[f"seed{s}/train_2/x"]]))
+                        for (i, x), j, s in zip(overlays, seconds, self.seeds)]
+        split = Split.from_overlays(self.data[f"{name}/x"], self.data[f"{name}/y"], overlays, self.target,
+                                    self.device, self.dtype)
+        if name == "train" and self.signal_2 is not None:
+            for m, j in enumerate(seconds):
+                split.y[m, torch.from_numpy(j).to(split.y.device)] = int(self.signal_2.target_label)
+        return split
 
     def shared(self, x: np.ndarray) -> torch.Tensor:
         t = torch.from_numpy(np.ascontiguousarray(x))
         return (t.to(self.dtype) if t.is_floating_point() else t).to(self.device)
 
-    def signal_of(self, split: str) -> np.ndarray:
-        """g applied to a clean split, drawn from its own stream (for signals that draw)."""
-        draws = rng.numpy_rng(self.spec["base_seed"], "signal", self.spec["dataset"], "eval", split)
-        return self.signal.apply(self.data[f"{split}/x"], draws)
+    def signal_of(self, split: str, second: bool = False) -> np.ndarray:
+        """g (or the second collective's g_2) applied to a clean split, drawn from its own stream
+        (for signals that draw)."""
+        signal, purpose = (self.signal_2, "signal_2") if second else (self.signal, "signal")
+        draws = rng.numpy_rng(self.spec["base_seed"], purpose, self.spec["dataset"], "eval", split)
+        return signal.apply(self.data[f"{split}/x"], draws)
 
     def evaluator(self, val: Split, batch_size: int, transform) -> Evaluator:
         """Validation sets watched every epoch (the stopping rules read them); test sets every epoch
@@ -83,6 +97,8 @@ class Cell:
                 "test_signal": self.shared(self.signal_of("test"))}
         if "probe/x" in self.data:
             sets["probe"] = self.shared(self.data["probe/x"])
+        if self.signal_2 is not None:
+            sets["test_signal_2"] = self.shared(self.signal_of("test", second=True))
         y_val_observed, y_val_clean = val.y.cpu().numpy(), self.data["val/y"]
 
         def scores(pred):
@@ -93,6 +109,14 @@ class Cell:
                          scores=scores)
 
 
+def model_spec(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The model's config, plus what it takes from the prepared data: a text model's vocabulary size."""
+    out = dict(spec)
+    if meta.get("kind") == "text":
+        out["vocab_size"] = int(meta["vocab_size"])
+    return out
+
+
 def context(cell: Cell, spec: Mapping[str, Any], device) -> FitContext:
     training, meta = spec["training"], cell.meta
     image = meta.get("kind") == "image"
@@ -100,10 +124,13 @@ def context(cell: Cell, spec: Mapping[str, Any], device) -> FitContext:
     transforms = ImageTransforms(meta["mean"], meta["std"], training.get("augment"), device,
                                  channels_last) if image else None
     normalise = transforms.normalise if image else None
+    train, evaluator = cell.split("train"), cell.evaluator(cell.split("val"), int(training["eval_batch_size"]), normalise)
+    if meta.get("kind") != "synthetic":  # the clean training inputs (the pool's first rows), for train_accuracy
+        evaluator.shared["train"] = train.pool[:train.n]
     return FitContext(
-        train=cell.split("train"),
-        evaluator=cell.evaluator(cell.split("val"), int(training["eval_batch_size"]), normalise),
-        model_spec=spec["model"], input_shape=meta["input_shape"], n_classes=int(meta["n_classes"]),
+        train=train,
+        evaluator=evaluator,
+        model_spec=model_spec(spec["model"], meta), input_shape=meta["input_shape"], n_classes=int(meta["n_classes"]),
         seeds=cell.seeds, base_seed=int(spec["base_seed"]), epochs=int(training["epochs"]),
         batch_size=int(training["batch_size"]), lr=float(training["lr"]), weight_decay=float(training["weight_decay"]),
         hp=spec["hyperparameters"], device=device, dtype=cell.dtype,

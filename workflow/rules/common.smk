@@ -1,4 +1,15 @@
 # Shared by every rule: the script that hands a job to collective_action.pipeline, and the
 # software environment (used with --use-conda).
+from collective_action import devices
+
 STEP_SCRIPT = "../scripts/step.py"
 ENV = "../envs/collective-action.yaml"
+# GPUs one image training holds (rule train_image): 1 unless device is cpu; with
+# `snakemake --resources gpu=N` at most N image trainings run at once, and SLURM gets --gpus=1.
+TRAINING_GPUS = devices.training_gpus(config["device"])
+
+
+# device: cuda without a CUDA device stops the workflow here, before any job runs (not in a dry
+# run); jobs submitted to other machines (SLURM) check on their node instead.
+onstart:
+    devices.check_workflow_device(config["device"], local_exec=workflow.local_exec)

@@ -24,9 +24,18 @@ rule poison:
         paths.path("poisoned", dataset="{dataset}", alpha="{alpha}", alpha_val="{alpha_val}"),
     log:
         "logs/poison/{dataset}/a{alpha}_v{alpha_val}.log",
+    wildcard_constraints:
+        dataset=PLAN.dataset_regex(external=False),
     conda:
         ENV
     params:
         spec=JOBS["poison"].params,
     script:
         STEP_SCRIPT
+
+
+# The same step on external (image, text) data: its own rule, so that the SLURM profile can group
+# the synthetic cells' poison, train and evaluate jobs without the image training between them.
+use rule poison as poison_image with:
+    wildcard_constraints:
+        dataset=PLAN.dataset_regex(external=True),

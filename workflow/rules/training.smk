@@ -24,10 +24,12 @@ rule train:
         STEP_SCRIPT
 
 
+# The same step on external (image, text) data: its own rule, which holds a GPU unless device is cpu.
 use rule train as train_image with:
-    # the same step on external (image, text) data: its own rule so that clusters can give it GPUs
     wildcard_constraints:
         dataset=PLAN.dataset_regex(external=True),
+    resources:
+        gpu=TRAINING_GPUS,
 
 
 # Per-epoch success and accuracy of every run, and the epoch each stopping rule picks.
@@ -44,9 +46,17 @@ rule evaluate:
         ),
     log:
         "logs/evaluate/{dataset}/{algorithm}/a{alpha}_v{alpha_val}.log",
+    wildcard_constraints:
+        dataset=PLAN.dataset_regex(external=False),
     conda:
         ENV
     params:
         spec=JOBS["evaluate"].params,
     script:
         STEP_SCRIPT
+
+
+# The same step on external data (see poison_image).
+use rule evaluate as evaluate_image with:
+    wildcard_constraints:
+        dataset=PLAN.dataset_regex(external=True),

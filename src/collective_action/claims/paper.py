@@ -25,13 +25,14 @@ from .core import (
 
 ORDER = 0
 
-def check_c3(tables, cfg):
-    """CIFAR-10: both halves of the claim (above ERM at small alpha, below at large)."""
-    small = _dro_vs_erm(tables, cfg, True, "fig1c", "cifar_", "0.1")
-    large = _dro_vs_erm(tables, cfg, False, "fig1c", "cifar_", "0.1")
+def check_c3(tables, cfg, panel="fig1c"):
+    """CIFAR-10 (or Fig 1c's protocol on another image dataset): both halves of the claim (above ERM at
+    small alpha, below at large), with the image ranges cifar_small_alpha_max and cifar_large_alpha_min."""
+    small = _dro_vs_erm(tables, cfg, True, panel, "cifar_", "0.1")
+    large = _dro_vs_erm(tables, cfg, False, panel, "cifar_", "0.1")
     verdicts = {small[1], large[1]}
     verdict = NOT_RUN if NOT_RUN in verdicts else (REPRODUCED if verdicts == {REPRODUCED} else NOT_REPRODUCED)
-    source = tables["fig1c"]["data_source"].iloc[0]
+    source = tables[panel]["data_source"].iloc[0]
     return f"[{source}] small alpha: {small[0]} || large alpha: {large[0]}", verdict
 
 
@@ -124,11 +125,11 @@ def check_c4(tables, cfg, panel):
 
 def check_c5(tables, cfg, panel):
     t = tables[panel]
+    t = t[t["alpha_val"] == 0]  # a collective-free validation set (on a Fig 4 panel: its alpha_val = 0 runs)
     rows = t[(t["algorithm"] == "cvar_dro") & (t["stopping"] == "max_val_accuracy")]
     if rows.empty:
-        return ("no CVaR-DRO rows with stopping rule max_val_accuracy", NOT_RUN)
-    if (rows["alpha_val"] > 0).any():
-        return ("the panel's validation set is not collective-free (alpha_val > 0)", NOT_RUN)
+        return ("no CVaR-DRO rows with stopping rule max_val_accuracy on a collective-free validation set "
+                "(alpha_val = 0)", NOT_RUN)
     means = rows.groupby("alpha")["success"].mean()
     other = t[(t["algorithm"] == "cvar_dro") & (t["stopping"] == "max_val_success")].groupby("alpha")["success"].mean()
     erm = t[(t["algorithm"] == "erm") & (t["stopping"] == "last")].groupby("alpha")["success"].mean()
@@ -220,6 +221,12 @@ CLAIMS: tuple[Claim, ...] = (
     *_dro_claims(("C6", "C7"), [("fig4", "fig4_cifar", "CIFAR-10"), ("fig4", "fig4_waterbirds", "Waterbirds")]),
     Claim("C9", "fig6", "On MNIST-CIFAR, success falls as the MNIST-label correlation c rises.", ("fig6b", "fig6c"),
           check_c9),
+    # Fig 1c's and Fig 4's protocols on Fashion-MNIST, not the paper's dataset: a ten-class image dataset that the
+    # CPU-scale CNN fits, so that the image claims are checked where the model is not the limit
+    Claim("C3", "fig1c_fashion", "On Fashion-MNIST (not the paper's dataset; Fig 1c's protocol), JTT and LfF give "
+                                 "higher success than ERM at small alpha and lower at large alpha.", ("fig1c_fashion",),
+          _on(check_c3, "fig1c_fashion")),
+    *_dro_claims(("C5", "C6", "C7"), [("fig4_fashion", "fig4_fashion", "Fashion-MNIST, not the paper's dataset")]),
     Claim("C10", "fig7b", "On k-strips, more strips give higher success at small alpha.", ("fig7b",), check_c10),
     Claim("C11", "fig8", "Without a collective, agreement of trained models with the x1-only rule rises with k "
                          "(simplicity bias; measured on a probe where x2 is independent of the label).", ("fig8",), check_c11),

@@ -49,6 +49,21 @@ def check_staged(name: str, source: Mapping[str, Any]) -> None:
                           f"(md5 expected: {source.get('md5') or 'the official one, see README'})")
 
 
+def signal_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A dataset's signal as its jobs use it. A family whose value is a signal parameter (the maker's
+    ``family_signal``: the text builder's spacing family k sets the token signal's ``every``) sets it
+    for each member; the signal may not give it too."""
+    signal = dict(spec["signal"])
+    meta = maker(spec).meta
+    key, target = meta.get("family"), meta.get("family_signal")
+    if key and target and key in spec:
+        if target in signal and signal[target] != spec[key]:
+            raise ValueError(f"config key 'datasets.{spec.get('family', '<dataset>')}.signal.{target}': the dataset's "
+                             f"{key} = {spec[key]} sets it; leave it out")
+        signal[target] = spec[key]
+    return signal
+
+
 def prepare_any(params: Mapping[str, Any], output: str) -> None:
     """Prepare a synthetic or a built dataset from the prepare rule's params (recorded as provenance)."""
     name, spec, base_seed = params["dataset"], params["spec"], params["base_seed"]
@@ -95,7 +110,8 @@ def build(spec: Mapping[str, Any], srcs: Mapping[str, Any], data_dir: str, base_
         train = arrays["train/x"].astype(np.float64)
         meta.update(mean=train.mean(axis=(0, 2, 3)).tolist(), std=train.std(axis=(0, 2, 3)).tolist(),
                     input_range=[0.0, 255.0])
-    return arrays, meta, source_files(srcs)
+    # files a builder names itself (the text corpus's files, WordNet's data files) join the staged sources
+    return arrays, meta, {**source_files(srcs), **meta.pop("input_files", {})}
 
 
 def source_files(srcs: Mapping[str, Any]) -> dict[str, str]:
@@ -105,7 +121,7 @@ def source_files(srcs: Mapping[str, Any]) -> dict[str, str]:
     for name, source in srcs.items():
         if source["kind"] in ("npz", "archive") and Path(source["path"]).is_file():
             files[f"source_{name}"] = source["path"]
-        elif source["kind"] == "directory":
+        elif source["kind"] == "directory" and (Path(source["path"]) / "metadata.csv").is_file():
             files[f"source_{name}"] = str(Path(source["path"]) / "metadata.csv")
     return files
 

@@ -88,6 +88,7 @@ WORDNET = {
     "ss_types": {"noun": {"n"}, "verb": {"v"}, "adj": {"a", "s"}, "adv": {"r"}},
 }
 KINDS = ("download", "archive", "directory", "standin")
+SOURCES = ("resumes", "wordnet")  # the config's text sources: the corpus, and the stand-in's WordNet folder
 
 
 @dataclass
@@ -321,6 +322,35 @@ def load_resumes(source: Mapping[str, Any], data_dir: str, classes: Sequence[str
         texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
     kind = {"download": "official archive", "archive": "staged copy", "directory": "local directory"}[source["kind"]]
     return Corpus(list(texts), list(labels), f"Resumes, Jiechieu & Tsopze 2021 ({kind})", False, checksums)
+
+
+# ----------------------------------------------------------------------------- staged sources, checked early
+def check_staged(name: str, source: Mapping[str, Any]) -> list[str]:
+    """The files of a staged text source (for the prepare job's inputs), or one SourceError saying what to
+    put where; called when the workflow is planned, so a missing corpus stops it before any job.
+
+    ``resumes`` (kinds archive, directory): the copy at ``path``. ``wordnet`` (kind directory; read
+    when ``resumes`` is the stand-in): the WordNet folder with data.noun, ... Other kinds: nothing
+    staged (a download is fetched by the prepare job)."""
+    kind = source.get("kind")
+    if name == "wordnet":
+        if kind != "directory":
+            raise SourceError(f"sources.wordnet: kind '{kind}' is not supported; use {{kind: directory, path: "
+                              f"{WORDNET['path']}}}")
+        folder = Path(source.get("path") or WORDNET["path"])
+        files = [folder / f for f in WORDNET["files"].values() if (folder / f).is_file()]
+        if not files:
+            raise SourceError(f"sources.wordnet: {folder} holds none of {', '.join(WORDNET['files'].values())}: the "
+                              f"text STAND-IN needs WordNet 3.0; install it with '{WORDNET['install']}' (files in "
+                              f"{WORDNET['path']}), or point sources.wordnet.path at a WordNet dict folder")
+        return [str(f) for f in files]
+    if kind in ("archive", "directory"):
+        path = resumes_file(source, "")
+        staged = staged_file(source)
+        return [str(staged)] if staged else [str(path)]
+    if kind not in KINDS:
+        raise SourceError(f"sources.resumes: unknown kind '{kind}' ({', '.join(KINDS)})")
+    return []
 
 
 # ----------------------------------------------------------------------------- the stand-in: WordNet definitions

@@ -104,7 +104,11 @@ class Curves(Panel):
     """Mean and Student-t band over seeds of ``value`` against ``x``: one line per ``hue``
     (algorithm, alpha, k, c), or one per entry of ``series`` ((algorithm, stopping rule,
     label, colour, marker), for stopping rules side by side). ``bound``: Theorem 1's bound;
-    ``ceiling``: per k, the success reachable without contradicting clean data."""
+    ``ceiling``: per k, the success reachable without contradicting clean data.
+    ``show_accuracy``: each legend entry states the clean test accuracy its runs reached (the
+    range over the line's points of the mean over seeds), so a reader sees whether the model fits
+    the data at all; None (the default): on external (image, text) data, whose tables'
+    data_source is not 'synthetic'."""
 
     hue: str = "algorithm"
     x: str = "alpha"
@@ -115,6 +119,7 @@ class Curves(Panel):
     ceiling: bool = False
     diagonal: bool = False
     xscale: str = "linear"
+    show_accuracy: bool | None = None
 
     def params(self, plan) -> dict[str, Any]:
         if self.hue != "algorithm":
@@ -135,6 +140,18 @@ class Curves(Panel):
         return {v: {"color": cmap(0.9 * i / n), "marker": MARKERS[i % len(MARKERS)], "label": f"{self.hue} = {v:g}"}
                 for i, v in enumerate(hue_values)}
 
+    def _accuracy_note(self, table, rows) -> str:
+        """', test acc. 0.87' (or '0.29-0.72': the range of its points' means over seeds) for the line
+        drawn from ``rows``, where accuracies are shown."""
+        show = self.show_accuracy
+        if show is None:
+            show = "data_source" in table and bool((table["data_source"] != "synthetic").any())
+        if not show or "accuracy" not in rows or not rows["accuracy"].notna().any():
+            return ""
+        means = rows.groupby(self.x)["accuracy"].mean()
+        low, high = f"{means.min():.2f}", f"{means.max():.2f}"
+        return f", test acc. {low}" if low == high else f", test acc. {low}-{high}"
+
     def draw(self, axes, canvas, inputs, params, *, style, confidence) -> None:
         from ..stats import summarise
 
@@ -146,7 +163,8 @@ class Curves(Panel):
                 rows = table[(table["algorithm"] == algo) & (table["stopping"] == rule)]
                 if len(rows):
                     band(ax, summarise(rows, [self.x], self.value, confidence).sort_values(self.x), self.x, style,
-                         {"label": label, "color": color, "marker": marker}, band_alpha)
+                         {"label": label + self._accuracy_note(table, rows), "color": color, "marker": marker},
+                         band_alpha)
         else:
             table = primary_rule(table)
             if self.hue == "algorithm":  # the config's order, then anything else the table holds
@@ -155,6 +173,8 @@ class Curves(Panel):
             else:
                 order = sorted(set(table[self.hue]))
             lines = self._line_styles(order, params)
+            lines = {h: dict(line, label=line["label"] + self._accuracy_note(table, table[table[self.hue] == h]))
+                     for h, line in lines.items()}
             summary = summarise(table, [self.hue, self.x], self.value, confidence)
             for h in order:
                 band(ax, summary[summary[self.hue] == h].sort_values(self.x), self.x, style, lines[h], band_alpha)
@@ -165,7 +185,8 @@ class Curves(Panel):
         if self.bound and len(table) and table["theorem1_bound"].notna().any():
             from ..theory import theorem1_bound
 
-            grid = np.linspace(table["alpha"].min(), table["alpha"].max(), 200)
+            lo, hi = table["alpha"].min(), table["alpha"].max()
+            grid = np.geomspace(lo, hi, 200) if self.xscale == "log" and lo > 0 else np.linspace(lo, hi, 200)
             b = theorem1_bound(grid, float(table["delta"].iloc[0]), float(table["xi"].iloc[0]))
             ax.plot(grid[b > 0], b[b > 0], "k--", linewidth=style.get("line_width", 1.2) * 0.8, label="Thm 1 bound")
         if self.diagonal and len(table):
@@ -225,6 +246,51 @@ class Epochs(Panel):
         alphas = ", ".join(f"{a:g}" for a in sorted(set(table["alpha"])))
         ax.set(xlabel="epoch", ylabel="success", ylim=(-0.03, 1.03),
                title=(self.title or rf"$\alpha$ = {alphas}") + standin_note(table))
+
+
+def collective_label(signal: Mapping[str, Any]) -> str:
+    """A collective in a legend: its signal and target label."""
+    return f"{signal['kind'].replace('_', ' ')}, y*={signal['target_label']}"
+
+
+@dataclass(frozen=True)
+class TwoCollectives(Panel):
+    """Two collectives in one training set (a dataset with ``collective_2``): the success of each against
+    the size alpha of the first (the panel's alphas), the second's size fixed; mean and Student-t band over
+    seeds of the panel's first algorithm; dotted: the success of the Bayes classifier of the poisoned
+    distribution (``bayes_success``, ``bayes_success_2``) at the same alphas. ``colors``: (colour, marker) of
+    the growing and of the fixed collective (swap them where the roles are swapped, so that a collective keeps
+    its colour across panels)."""
+
+    colors: tuple = (("tab:blue", "o"), ("tab:red", "s"))
+
+    def params(self, plan) -> dict[str, Any]:
+        spec = plan.dataset_spec(plan.panel_datasets(self.panel)[0])
+        second = spec["collective_2"]
+        return {"algorithm": plan.panel(self.panel)["algorithms"][0], "first": collective_label(spec["signal"]),
+                "second": collective_label(second["signal"]), "alpha_2": float(second["alpha"])}
+
+    def draw(self, axes, canvas, inputs, params, *, style, confidence) -> None:
+        from ..stats import summarise
+
+        ax, band_alpha = axes[0], style.get("band_alpha", 0.2)
+        table = primary_rule(canvas.table(inputs[key_table(self.panel)]))
+        table = table[table["algorithm"] == params["algorithm"]]
+        lines = (("success", "bayes_success", f"{params['first']}, size " + r"$\alpha$"),
+                 ("success_2", "bayes_success_2", f"{params['second']}, size {params['alpha_2']:g}"))
+        for (value, bayes, label), (color, marker) in zip(lines, self.colors):
+            if value not in table or table[value].isna().all():
+                continue
+            band(ax, summarise(table, ["alpha"], value, confidence), "alpha", style,
+                 {"label": label, "color": color, "marker": marker}, band_alpha)
+            if bayes in table and table[bayes].notna().any():
+                b = table.groupby("alpha")[bayes].first()
+                ax.plot(b.index, b.values, color=color, linestyle=":", marker="",
+                        linewidth=style.get("line_width", 1.2) * 0.8, label="Bayes classifier" if value == "success_2"
+                        else None)
+        ax.set(xlabel=r"$\alpha$ (size of the growing collective)", ylabel="success", ylim=(-0.03, 1.03),
+               title=self.title + standin_note(table))
+        ax.legend(frameon=False, loc="center left", fontsize=style.get("font_size", 8) * 0.75)
 
 
 def _scatter_data(ax, data, spec, style, title: str) -> tuple:

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from ..engine import Batch, FitContext, FitResult, per_sample_ce
+from ..engine import Batch, FitContext, FitResult, per_sample_ce, weighted_ce_backward
 
 
 class Learner:
@@ -40,13 +40,30 @@ class Learner:
         """[M, B] losses of the output model."""
         return per_sample_ce(self.ctx.forward(self.model, batch.x), batch.y)
 
+    def coefficients(self, batch: Batch, loss: torch.Tensor) -> torch.Tensor:
+        """[M, B] weight of each sample's loss in the objective, from the detached losses: 1/B
+        (each run's mean loss); JTT and CVaR-DRO reweight here."""
+        return torch.full_like(loss, 1.0 / loss.shape[1])
+
     def objective(self, batch: Batch) -> torch.Tensor:
-        """The scalar minimised at one step: the sum over runs of each run's mean loss."""
-        return self.per_sample_loss(batch).mean(dim=1).sum()
+        """The scalar minimised at one step: the sum over runs of each run's weighted loss."""
+        loss = self.per_sample_loss(batch)
+        return (self.coefficients(batch, loss.detach()) * loss).sum()
 
     def step(self, batch: Batch) -> None:
-        """Leave this step's gradients on the parameters (the optimiser step follows)."""
-        self.objective(batch).backward()
+        """Leave this step's gradients on the parameters (the optimiser step follows). A learner
+        that only reweights the cross-entropy (ERM, JTT, CVaR-DRO) gets them in closed form
+        (engine.weighted_ce_backward); one with its own objective or loss, through autograd."""
+        if self._reweights_ce:
+            weighted_ce_backward(self.model, self.ctx.model_input(batch.x), batch.y,
+                                 lambda loss: self.coefficients(batch, loss))
+        else:
+            self.objective(batch).backward()
+
+    @property
+    def _reweights_ce(self) -> bool:
+        cls = type(self)
+        return cls.objective is Learner.objective and cls.per_sample_loss is Learner.per_sample_loss
 
     def batches(self, gens):
         """The minibatches of one epoch (by default each run's own shuffle)."""

@@ -52,11 +52,10 @@ class CVaRDRO(Learner):
     def prepare(self):
         self.share_total, self.n_steps = 0.0, 0
 
-    def objective(self, batch):
-        loss = self.per_sample_loss(batch)
-        weights = cvar_weights(loss.detach(), float(self.hp["fraction"]))
+    def coefficients(self, batch, loss):
+        weights = cvar_weights(loss, float(self.hp["fraction"]))
         self._track_collective_share(weights, batch)
-        return (weights * loss).sum(dim=1).sum()
+        return weights
 
     def _track_collective_share(self, weights, batch) -> None:
         member = self.ctx.train.member.gather(1, batch.idx).to(weights.dtype)

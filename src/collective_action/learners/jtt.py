@@ -18,8 +18,8 @@ from __future__ import annotations
 import torch
 
 from .. import theory
-from ..engine import per_sample_ce
-from .base import Learner, weighted_mean_loss
+from ..engine import weighted_ce_backward
+from .base import Learner
 
 
 class JTT(Learner):
@@ -45,7 +45,7 @@ class JTT(Learner):
         ident, gens = ctx.new_models("identification")
 
         def erm_step(batch):
-            per_sample_ce(ctx.forward(ident, batch.x), batch.y).mean(dim=1).sum().backward()
+            weighted_ce_backward(ident, ctx.model_input(batch.x), batch.y, lambda loss: torch.full_like(loss, 1.0 / loss.shape[1]))
 
         ctx.train_loop([ident], gens, int(self.hp["identification_epochs"]), erm_step)
         self.error_set = ctx.predict_train(ident) != ctx.train.y  # [M, n]
@@ -54,8 +54,10 @@ class JTT(Learner):
                                    torch.tensor(1.0, dtype=ctx.dtype, device=ctx.device))
         self.mean_weight = self.weights.mean(dim=1)
 
-    def objective(self, batch):
-        return weighted_mean_loss(self.per_sample_loss(batch), self.weights.gather(1, batch.idx), self.mean_weight)
+    def coefficients(self, batch, loss):
+        """w / (B mean_train(w)): each run's minibatch mean of w * loss over its mean training weight, an unbiased
+        estimate of the expected loss under the weighted distribution P^(w) (Eq. 9; see base.weighted_mean_loss)."""
+        return self.weights.gather(1, batch.idx) / (loss.shape[1] * self.mean_weight.unsqueeze(1))
 
     def diagnostics(self):
         errors = self.error_set.cpu().numpy()

@@ -62,6 +62,7 @@ class TokenInsert(Signal):
     pad_id: int = 0
 
     name = "token_insert"
+    strategy = "feature-label"  # Theorem 1 (Hardt et al.) bounds its success
     description = ("text, feature-label strategy (Hardt et al. section 5): the rare word 'token' inserted every "
                    "'every' words from position 'start' (documents grow into their padding, truncated at the "
                    "length), and the label set to target_label.")
@@ -112,6 +113,7 @@ class TokenInsertFeatureOnly(TokenInsert):
     which keep their label."""
 
     name = "token_insert_feature_only"
+    strategy = "feature-only"  # Theorem 1 does not apply (Hardt et al. bound it with the positivity of y*)
     description = ("text, feature-only strategy (Hardt et al. section 5): the token inserted as in 'token_insert', "
                    "by a collective drawn only from documents already labelled target_label (their label is kept).")
 

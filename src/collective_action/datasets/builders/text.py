@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import logging
+from pathlib import Path
 
 import numpy as np
 
@@ -30,11 +31,18 @@ log = logging.getLogger(__name__)
 class Text(Builder):
     name = "text"
     sources = ["resumes"]
+    extra_sources = {"resumes": {"standin": ["wordnet"]}}  # the stand-in reads WordNet from sources.wordnet
     required = ["n_val", "n_test"]
+    family = "k"  # 'ks: [1, 5, 20]': one dataset per spacing of the planted token ...
+    family_signal = "every"  # ... which is the token signal's 'every' (datasets.signal_spec)
     description = ("Text as token ids: the resume corpus of Jiechieu & Tsopze 2021 (Hardt et al. 2023), one label per "
                    "resume (its first occupation), or its STAND-IN when sources.resumes.kind is 'standin' (WordNet "
                    "definitions labelled by lexicographer file, from Debian's wordnet-base).")
     parameters = {
+        "k": {"type": "integer", "minimum": 1,
+              "description": "k, the spacing of the planted token: the collective inserts it every k words (it sets "
+                             "the token signal's 'every'; Hardt et al. leave k open). 'ks: [...]' makes one dataset "
+                             "per value (the spacing figure)."},
         "classes": {"type": ["array", "null"], "items": {"type": "string"}, "minItems": 2, "uniqueItems": True,
                     "description": "The label set, in label order (label i is classes[i]): occupations for resumes, "
                                    "lexicographer files (e.g. noun.animal) for the stand-in. Documents of other "
@@ -72,7 +80,10 @@ class Text(Builder):
             raise ValueError(f"signal.start = {signal['start']} must be below max_len = {p['max_len']}: the token "
                              f"would be truncated away")
 
-        corpus = ts.load_resumes(srcs["resumes"], data_dir, classes)
+        source = dict(srcs["resumes"])
+        if source["kind"] == "standin" and "wordnet" in srcs:  # the stand-in's WordNet folder: sources.wordnet
+            source.setdefault("path", srcs["wordnet"].get("path", ts.WORDNET["path"]))
+        corpus = ts.load_resumes(source, data_dir, classes)
         docs = [ts.tokenize(t)[int(p["drop_first_words"]):] for t in corpus.texts]
         found = collections.Counter(corpus.labels)
         if classes is None:
@@ -130,5 +141,7 @@ class Text(Builder):
                 "pad_id": ts.PAD_ID, "unk_id": ts.UNK_ID, "max_len": int(p["max_len"]), "input_range": None,
                 "source_label": corpus.source_label, "standin": corpus.standin, "source_sha256": corpus.checksums,
                 "planted_tokens": planted, "signal_xi": xi, "n_empty_dropped": n_empty,
-                "label_rule": "lexicographer file" if corpus.standin else "first listed occupation"}
+                "label_rule": "lexicographer file" if corpus.standin else "first listed occupation",
+                # the files read, recorded with their sha256 as the dataset's inputs (popped from meta)
+                "input_files": {f"read_{i}_{Path(f).name}": f for i, f in enumerate(sorted(corpus.checksums))}}
         return arrays, meta

@@ -1,0 +1,110 @@
+"""Findings beyond both papers: two collectives in one training set (Hardt et al.'s open question), on
+the 2D data (panels 'two_collectives' and 'two_collectives_swap', datasets two_2d and two_2d_swap).
+Neither paper makes a claim here, so the verdict is ``measured``: each row states what was measured,
+beside the success of the Bayes classifier of the poisoned distribution (the tables' bayes_success
+columns), which says what an optimal firm would do."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..stats import t_interval, welch_interval
+from .core import MEASURED, NOT_RUN, Claim, _first_rule, _fmt_ci
+
+ORDER = 20
+PANELS = ("two_collectives", "two_collectives_swap")
+HALF = 0.5  # the success level whose crossing is reported
+
+
+def _rows(table, algorithm: str | None = None):
+    t = _first_rule(table)
+    algorithm = algorithm or t["algorithm"].iloc[0]
+    return t[t["algorithm"] == algorithm], algorithm
+
+
+def crossing(means) -> float:
+    """The alpha at which a curve of means (indexed by alpha, sorted) first reaches HALF, linearly
+    interpolated between grid points; NaN if it never does, the first alpha if it starts there."""
+    a, v = np.asarray(means.index, dtype=float), np.asarray(means.values, dtype=float)
+    above = np.flatnonzero(v >= HALF)
+    if not len(above):
+        return float("nan")
+    i = int(above[0])
+    if i == 0:
+        return float(a[0])
+    return float(a[i - 1] + (HALF - v[i - 1]) * (a[i] - a[i - 1]) / (v[i] - v[i - 1]))
+
+
+def _bayes_threshold(t, column: str) -> float:
+    """The smallest alpha of the grid at which the Bayes classifier gives the collective success 1."""
+    b = t.groupby("alpha")[column].first()
+    hit = b.index[b.values >= 1.0 - 1e-9]
+    return float(hit.min()) if len(hit) else float("nan")
+
+
+def _names(t) -> tuple[str, str]:
+    return (f"growing collective (size alpha; dataset {t['dataset'].iloc[0]})",
+            f"fixed collective (alpha_2 = {t['alpha_2'].iloc[0]:g})")
+
+
+def check_fixed_collective(tables, cfg, panel: str):
+    """The fixed collective's success as the other grows: by alpha, and the paired change from the
+    smallest to the largest alpha of the grid."""
+    t, algo = _rows(tables[panel])
+    if "success_2" not in t:
+        return f"the '{panel}' table has no second collective (its dataset lacks collective_2)", NOT_RUN
+    means = t.groupby("alpha")["success_2"].mean()
+    lo, hi = means.index.min(), means.index.max()
+    wide = t.pivot_table(index="seed", columns="alpha", values="success_2")
+    ci = t_interval((wide[hi] - wide[lo]).values, cfg["confidence"])
+    own = t.groupby("alpha")["success"].mean()
+    first, second = _names(t)
+    measured = (f"{algo}, {second}: mean success_2 by the other's alpha: "
+                + ", ".join(f"{a:g}: {v:.2f}" for a, v in means.items())
+                + f"; change from alpha={lo:g} to {hi:g} (paired by seed): {_fmt_ci(ci)}; reaches {HALF:g} at "
+                f"alpha={crossing(means):.3f} (Bayes classifier: success 1 from alpha={_bayes_threshold(t, 'bayes_success_2'):g} "
+                f"of the grid). The {first}: mean success by alpha "
+                + ", ".join(f"{a:g}: {v:.2f}" for a, v in own.items())
+                + f"; reaches {HALF:g} at alpha={crossing(own):.3f} (Bayes: from alpha="
+                f"{_bayes_threshold(t, 'bayes_success'):g} of the grid)")
+    return measured, MEASURED
+
+
+def check_against_alone(tables, cfg):
+    """A collective's own success beside a second collective of 20% against the same signal alone (fig1b's
+    ERM; for the mirrored collective of the swapped panel, by the data's symmetry x -> -x, y -> 1 - y,
+    its success alone is the same curve): Welch intervals per alpha, and where each reaches HALF."""
+    alone, _ = _rows(tables["fig1b"], "erm")
+    if alone.empty:
+        return "no ERM runs in fig1b", NOT_RUN
+    alone_means = alone.groupby("alpha")["success"].mean()
+    parts = []
+    for panel in PANELS:
+        t, algo = _rows(tables[panel])
+        if "success_2" not in t:
+            return f"the '{panel}' table has no second collective", NOT_RUN
+        common = sorted(set(t["alpha"]) & set(alone["alpha"]))
+        diffs = []
+        for a in common:
+            d = welch_interval(t.loc[t["alpha"] == a, "success"], alone.loc[alone["alpha"] == a, "success"],
+                               cfg["confidence"])
+            diffs.append(f"{a:g}: {_fmt_ci(d)}")
+        means = t.groupby("alpha")["success"].mean()
+        parts.append(f"{panel} ({t['dataset'].iloc[0]}, other collective alpha_2 = {t['alpha_2'].iloc[0]:g}): "
+                     f"own success minus alone (Welch) by alpha: {'; '.join(diffs)}; reaches {HALF:g} at "
+                     f"alpha={crossing(means):.3f} beside the other vs {crossing(alone_means):.3f} alone")
+    return (" || ".join(parts) + ". Bayes classifier: threshold (1 - alpha_2)/3 = "
+            f"{(1 - float(tables[PANELS[0]]['alpha_2'].iloc[0])) / 3:.3f} beside the other vs 1/3 alone "
+            "(the other collective takes clean points out of this collective's quadrant)"), MEASURED
+
+
+CLAIMS = (
+    Claim("T1", "two_collectives", "Two collectives (beyond both papers): the success of a collective of fixed size "
+                                   "(20%; g2(x) = (x1, |x2|), y* = 0) as a second, disjoint collective "
+                                   "(g1(x) = (x1, -|x2|), y* = 1) grows, on 2D.", (PANELS[0],),
+          lambda tables, cfg: check_fixed_collective(tables, cfg, PANELS[0])),
+    Claim("T2", "two_collectives", "Two collectives: the same with the roles swapped (g1's collective fixed at 20%, "
+                                   "g2's grows).", (PANELS[1],),
+          lambda tables, cfg: check_fixed_collective(tables, cfg, PANELS[1])),
+    Claim("T3", "two_collectives", "Two collectives: a collective's own success beside the other (20%) against the "
+                                   "same collective alone (fig1b, ERM).", (*PANELS, "fig1b"), check_against_alone),
+)
