@@ -16,10 +16,8 @@ not the seconds, are the result.
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -27,7 +25,7 @@ from collective_action import collective, rng
 from collective_action.engine import Evaluator, FitContext, Split, tune_cpu_allocator
 from collective_action.learners.dp_sgd import DPSGD, clipped_sum, per_sample_grads
 from collective_action.models import mlp_sizes, reference_mlp
-from collective_action.signals import make_signal
+from common import best_of, poisoned_2d
 
 HP = {"clip_norm": 1.0, "noise_multiplier": 1.0, "target_epsilon": None, "delta": 1e-5}
 
@@ -71,15 +69,7 @@ def main() -> None:
     tune_cpu_allocator()
     warnings.filterwarnings("ignore")  # opacus's secure-RNG and hook notices, once per model
 
-    signal = make_signal({"kind": "reflect_x2_negative", "target_label": 1})
-    r = np.random.default_rng(0)
-    x = r.uniform(-1, 1, size=(args.n, 2)).astype(np.float32)
-    y = (x[:, 0] > 0).astype(np.int64)
-    seeds = list(range(args.runs))
-    overlays = []
-    for s in seeds:  # a different collective per run, alpha spread over (0, 0.5), as bench_engine.py
-        idx = collective.select_members(args.n, 0.5 * (s + 1) / args.runs, rng.numpy_rng(0, s, "bench"))
-        overlays.append((idx, signal.apply(x[idx])))
+    x, y, seeds, overlays = poisoned_2d(args.n, args.runs)  # the runs of bench_engine.py
     hidden, sizes = [64, 32, 16], mlp_sizes(2, [64, 32, 16], 2)
     data = [collective.overlay(x, y, *overlays[m], 1)[:2] for m in range(args.runs)]
 
@@ -103,12 +93,7 @@ def main() -> None:
     opacus_one(torch.from_numpy(x[:256]), torch.from_numpy(y[:256]), sizes, torch.Generator().manual_seed(0), 1,
                128, 5e-4)
     DPSGD(FitContext(**{**ctx().__dict__, "epochs": 1}), HP).fit()
-    best = dict.fromkeys(paths, float("inf"))
-    for _ in range(args.repeats):
-        for name, run in paths.items():
-            start = time.perf_counter()
-            run()
-            best[name] = min(best[name], time.perf_counter() - start)
+    best, _ = best_of(paths, args.repeats)
 
     print(f"DP-SGD, {args.runs} MLP runs x {args.epochs} epochs on n={args.n} (expected batch 128, "
           f"{args.threads} thread)")

@@ -10,16 +10,14 @@ ratio; the ratio, not the seconds, is the result (it holds across machines).
 from __future__ import annotations
 
 import argparse
-import time
 
-import numpy as np
 import torch
 
 from collective_action import collective, reference, rng
 from collective_action.engine import Evaluator, FitContext, Split, tune_cpu_allocator
 from collective_action.learners import LEARNERS
 from collective_action.models import mlp_sizes
-from collective_action.signals import make_signal
+from common import best_of, poisoned_2d
 
 
 def main() -> None:
@@ -33,15 +31,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     tune_cpu_allocator()  # as the train step does; it applies to both paths alike
 
-    signal = make_signal({"kind": "reflect_x2_negative", "target_label": 1})
-    r = np.random.default_rng(0)
-    x = r.uniform(-1, 1, size=(args.n, 2)).astype(np.float32)
-    y = (x[:, 0] > 0).astype(np.int64)
-    seeds = list(range(args.runs))
-    overlays = []
-    for s in seeds:  # a different collective per run, alpha spread over (0, 0.5)
-        idx = collective.select_members(args.n, 0.5 * (s + 1) / args.runs, rng.numpy_rng(0, s, "bench"))
-        overlays.append((idx, signal.apply(x[idx])))
+    x, y, seeds, overlays = poisoned_2d(args.n, args.runs)
     hidden = [64, 32, 16]
 
     ctx = FitContext(train=Split.from_overlays(x, y, overlays, 1, "cpu", torch.float32),
@@ -65,15 +55,8 @@ def main() -> None:
                                                   rng.torch_generators(0, [s], "model")[0], args.epochs, 128, 5e-4))
         return models
 
-    # best of --repeats for each, alternating, so a noisy neighbour hurts both alike
-    t_vec = t_loop = float("inf")
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        bank = vectorised()
-        t_vec = min(t_vec, time.perf_counter() - start)
-        start = time.perf_counter()
-        models = per_model_loop()
-        t_loop = min(t_loop, time.perf_counter() - start)
+    best, last = best_of({"vectorised": vectorised, "loop": per_model_loop}, args.repeats)
+    (t_vec, bank), (t_loop, models) = ((best[k], last[k]) for k in ("vectorised", "loop"))
     max_diff = max(float((model[0].weight.T - bank.weights[0][m]).detach().abs().max()) for m, model in enumerate(models))
 
     print(f"{args.runs} MLP runs x {args.epochs} epochs on n={args.n} (batch 128, {args.threads} thread)")

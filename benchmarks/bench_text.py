@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ from collective_action.engine import Evaluator, FitContext, Split, tune_cpu_allo
 from collective_action.learners import LEARNERS
 from collective_action.signals import make_signal
 from collective_action.text_models import make_text_module
+from common import best_of
 
 MODELS = {"text_bag": {"kind": "text_bag", "embed_dim": 32},
           "text_transformer": {"kind": "text_transformer", "embed_dim": 32, "depth": 1, "heads": 2, "mlp_ratio": 2}}
@@ -121,14 +121,8 @@ def main() -> None:
             models.append(model)
         return models
 
-    t_vec = t_loop = float("inf")
-    for _ in range(args.repeats):  # best of, alternating, so a noisy neighbour hurts both alike
-        start = time.perf_counter()
-        bank = vectorised()
-        t_vec = min(t_vec, time.perf_counter() - start)
-        start = time.perf_counter()
-        models = per_model_loop()
-        t_loop = min(t_loop, time.perf_counter() - start)
+    best, last = best_of({"vectorised": vectorised, "loop": per_model_loop}, args.repeats)
+    (t_vec, bank), (t_loop, models) = ((best[k], last[k]) for k in ("vectorised", "loop"))
     stacked = bank.embedding if hasattr(bank, "embedding") else dict(zip(bank._names, bank.stacked))["embedding.weight"]
     max_diff = max(float((model.embedding.weight - stacked[m]).detach().abs().max()) for m, model in enumerate(models))
     print(f"{args.runs} {args.model} runs x {args.epochs} epochs on {len(y)} documents of {x.shape[1]} tokens "

@@ -50,7 +50,7 @@ def test_tiny_workflow_runs_as_slurm_jobs(cluster, tmp_path, repo_config):
          "--profile", "workflow/profiles/slurm", "--jobs", "4",
          # this test cluster has no accounting database: poll with squeue, and no account
          "--slurm-no-account", "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "1",
-         # a group job must fit this node (the profile allows 4 CPUs per group job)
+         # a group job must fit this node (the profile allows up to 8 CPUs per group job)
          "--resources", f"cpus_per_task={os.cpu_count()}", "mem_mb=8000"],
         cwd=work, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
     out = proc.stdout + proc.stderr

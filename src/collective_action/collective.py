@@ -82,10 +82,9 @@ def poison(
     record: Mapping[str, Any] | None = None,
     collective_2: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write the poisoned cell; ``record`` is the config slice kept as provenance (the rule's params,
-    whose ``collective_2``, where present, declares the second collective unless given here)."""
-    second = collective_2 if collective_2 is not None else (record or {}).get("collective_2")
-    second = dict(second) if second else None
+    """Write the poisoned cell; ``record`` is the config slice kept as provenance (the rule's params);
+    ``collective_2`` ({alpha, signal}) declares a second collective, training split only."""
+    second = dict(collective_2) if collective_2 else None
     data = datasets.load(data_path)
     signal = make_signal(signal_spec, data)
     signal_2 = make_signal(second["signal"], data) if second else None
@@ -94,27 +93,15 @@ def poison(
                          f"exceeds the whole training set")
     arrays: dict[str, np.ndarray] = {}
     for seed in seeds:
-        taken = {}
         for split, size in (("train", alpha), ("val", alpha_val)):
-            x, y = data[f"{split}/x"], data[f"{split}/y"]
-            # one stream per (seed, split): the validation collective never depends on alpha,
-            # nor the training collective on alpha_val
-            members = select_members(len(x), size, rng.numpy_rng(base_seed, seed, "collective", dataset, split),
-                                     signal.eligible(y), what=f"datasets.{dataset} ({split} split, signal "
-                                                              f"'{signal_spec['kind']}')")
-            taken[split] = members
-            arrays[f"seed{seed}/{split}/index"] = members
-            draws = rng.numpy_rng(base_seed, seed, "signal", dataset, split)  # for signals that draw (a pool image)
-            arrays[f"seed{seed}/{split}/x"] = signal.apply(x[members], draws) if len(members) else x[:0]
+            arrays[f"seed{seed}/{split}/index"], arrays[f"seed{seed}/{split}/x"] = _plant(
+                data, split, size, signal, _streams(base_seed, seed, dataset, split),
+                what=f"datasets.{dataset} ({split} split, signal '{signal_spec['kind']}')")
         if second:
-            x, y = data["train/x"], data["train/y"]
-            members = select_members(len(x), float(second["alpha"]),
-                                     rng.numpy_rng(base_seed, seed, "collective_2", dataset, "train"),
-                                     signal_2.eligible(y), exclude=taken["train"],
-                                     what=f"datasets.{dataset}.collective_2 (signal '{second['signal']['kind']}')")
-            arrays[f"seed{seed}/train_2/index"] = members
-            draws = rng.numpy_rng(base_seed, seed, "signal_2", dataset, "train")
-            arrays[f"seed{seed}/train_2/x"] = signal_2.apply(x[members], draws) if len(members) else x[:0]
+            arrays[f"seed{seed}/train_2/index"], arrays[f"seed{seed}/train_2/x"] = _plant(
+                data, "train", float(second["alpha"]), signal_2, _streams(base_seed, seed, dataset, "train", "_2"),
+                exclude=arrays[f"seed{seed}/train/index"],
+                what=f"datasets.{dataset}.collective_2 (signal '{second['signal']['kind']}')")
     meta = {"dataset": dataset, "alpha": alpha, "alpha_val": alpha_val, "seeds": list(seeds),
             "target_label": int(signal.target_label)}
     if second:
@@ -125,6 +112,21 @@ def poison(
         config["collective_2"] = second
     prov = store.provenance(step="poison", config=config, inputs={"data": data_path}, seeds=list(seeds))
     store.write_h5(output, arrays, prov, attrs={"meta": meta})
+
+
+def _streams(base_seed: int, seed: int, dataset: str, split: str, tag: str = ""):
+    """Who joins, and the signal's own draws (a pool image), from streams of their own per (seed, split,
+    collective): the validation collective never depends on alpha, nor the training collective on alpha_val."""
+    return (rng.numpy_rng(base_seed, seed, f"collective{tag}", dataset, split),
+            rng.numpy_rng(base_seed, seed, f"signal{tag}", dataset, split))
+
+
+def _plant(data, split: str, size: float, signal, streams, exclude=None, what: str = ""):
+    """One collective of a split: its members (drawn from the points the signal may take) and their
+    planted inputs."""
+    x, y = data[f"{split}/x"], data[f"{split}/y"]
+    members = select_members(len(x), size, streams[0], signal.eligible(y), exclude=exclude, what=what)
+    return members, (signal.apply(x[members], streams[1]) if len(members) else x[:0])
 
 
 def overlay(x: np.ndarray, y: np.ndarray, index: np.ndarray, x_collective: np.ndarray, target: int):

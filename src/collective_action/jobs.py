@@ -258,10 +258,9 @@ class Jobs:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.steps = {cls.name: cls(plan) for cls in self.STEPS}
-        self.steps["train_image"] = self.steps["train"]  # the same step, on GPUs where a cluster has them
 
-    def __getitem__(self, step: str) -> Step:
-        return self.steps[step]
+    def __getitem__(self, rule: str) -> Step:
+        return self.steps[paths.step_of(rule)]
 
     def params_of(self, file: str) -> tuple[str, dict[str, Any]]:
         """(step, params) of the job that writes ``file`` under the current config (for the audit)."""

@@ -51,6 +51,15 @@ ARTIFACTS = {a.kind: a for a in (
 )}
 
 
+EXTERNAL_RULE_SUFFIX = "_image"  # poison_image, train_image, evaluate_image: the same steps on external data
+
+
+def step_of(rule: str) -> str:
+    """The package step a rule runs: rules on external (image, text) data are their own rules, so that
+    clusters can give them GPUs and group the synthetic cells apart, but run the same step."""
+    return rule.removesuffix(EXTERNAL_RULE_SUFFIX)
+
+
 def fmt_alpha(alpha) -> str:
     """Shortest text that reads back as the same float (0.1 -> '0.1', 1e-05 -> '1e-05').
 

@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .paths import step_of
+
 
 def _prepare(sm) -> None:
     from . import datasets
@@ -30,7 +32,8 @@ def _poison(sm) -> None:
 
     p = sm.params.spec
     collective.poison(data_path=sm.input.data, signal_spec=p["signal"], alpha=p["alpha"], alpha_val=p["alpha_val"],
-                      seeds=p["seeds"], base_seed=p["base_seed"], dataset=p["dataset"], output=sm.output[0], record=p)
+                      seeds=p["seeds"], base_seed=p["base_seed"], dataset=p["dataset"], output=sm.output[0], record=p,
+                      collective_2=p.get("collective_2"))
 
 
 def _train(sm) -> None:
@@ -85,11 +88,8 @@ def _audit(sm) -> None:
 STEPS: dict[str, Callable[[Any], None]] = {
     "prepare": _prepare,
     "poison": _poison,
-    "poison_image": _poison,
     "train": _train,
-    "train_image": _train,
     "evaluate": _evaluate,
-    "evaluate_image": _evaluate,
     "table": _table,
     "epoch_table": _epoch_table,
     "claims": _claims,
@@ -186,7 +186,7 @@ def run_job(job: Mapping[str, Any]) -> None:
     sm = Job(job)
     _setup_logging(sm.log[0] if len(sm.log) else None)
     log = logging.getLogger("collective_action.pipeline")
-    step = STEPS.get(sm.rule)
+    step = STEPS.get(step_of(sm.rule))
     if step is None:
         log.error("no package step for rule '%s'", sm.rule)
         sys.exit(2)

@@ -43,7 +43,7 @@ class Learner:
     def coefficients(self, batch: Batch, loss: torch.Tensor) -> torch.Tensor:
         """[M, B] weight of each sample's loss in the objective, from the detached losses: 1/B
         (each run's mean loss); JTT and CVaR-DRO reweight here."""
-        return torch.full_like(loss, 1.0 / loss.shape[1])
+        return weighted_mean_coefficients(loss)
 
     def objective(self, batch: Batch) -> torch.Tensor:
         """The scalar minimised at one step: the sum over runs of each run's weighted loss."""
@@ -81,13 +81,14 @@ class Learner:
         return FitResult(self.model, self.diagnostics())
 
 
-def weighted_mean_loss(loss: torch.Tensor, weights: torch.Tensor | None, mean_weight: torch.Tensor | None):
-    """Sum over runs of each run's weighted average loss.
+def weighted_mean_coefficients(loss: torch.Tensor, weights: torch.Tensor | None = None,
+                               mean_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """[M, B] coefficients c for which sum_b c loss is each run's weighted average loss.
 
-    With per-sample weights w the minibatch estimate is mean(w * loss) / mean_train(w):
-    an unbiased estimate of the expected loss under the weighted distribution P^(w)
-    (Eq. 9), so the objective is exactly the one Definition 1 and Prop 3.2 describe.
+    Without weights, 1/B: the mean. With per-sample weights w, w / (B mean_train(w)), so the minibatch
+    estimate is mean(w * loss) / mean_train(w): an unbiased estimate of the expected loss under the
+    weighted distribution P^(w) (Eq. 9), the objective Definition 1 and Prop 3.2 describe.
     """
     if weights is None:
-        return loss.mean(dim=1).sum()
-    return ((weights * loss).mean(dim=1) / mean_weight).sum()
+        return torch.full_like(loss, 1.0 / loss.shape[1])
+    return weights / (loss.shape[1] * mean_weight.unsqueeze(1))

@@ -19,7 +19,7 @@ import torch
 
 from .. import theory
 from ..engine import weighted_ce_backward
-from .base import Learner
+from .base import Learner, weighted_mean_coefficients
 
 
 class JTT(Learner):
@@ -45,7 +45,7 @@ class JTT(Learner):
         ident, gens = ctx.new_models("identification")
 
         def erm_step(batch):
-            weighted_ce_backward(ident, ctx.model_input(batch.x), batch.y, lambda loss: torch.full_like(loss, 1.0 / loss.shape[1]))
+            weighted_ce_backward(ident, ctx.model_input(batch.x), batch.y, weighted_mean_coefficients)
 
         ctx.train_loop([ident], gens, int(self.hp["identification_epochs"]), erm_step)
         self.error_set = ctx.predict_train(ident) != ctx.train.y  # [M, n]
@@ -55,9 +55,7 @@ class JTT(Learner):
         self.mean_weight = self.weights.mean(dim=1)
 
     def coefficients(self, batch, loss):
-        """w / (B mean_train(w)): each run's minibatch mean of w * loss over its mean training weight, an unbiased
-        estimate of the expected loss under the weighted distribution P^(w) (Eq. 9; see base.weighted_mean_loss)."""
-        return self.weights.gather(1, batch.idx) / (loss.shape[1] * self.mean_weight.unsqueeze(1))
+        return weighted_mean_coefficients(loss, self.weights.gather(1, batch.idx), self.mean_weight)
 
     def diagnostics(self):
         errors = self.error_set.cpu().numpy()
