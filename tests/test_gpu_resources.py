@@ -92,7 +92,7 @@ def test_the_slurm_profile_asks_for_one_gpu_per_image_training(image_workflow):
     resources = _resources(proc.stdout)
     for job in resources["train_image"]:  # the profile's request, not capped by its group limits
         assert (job["gpu"], job["cpus_per_task"], job["mem_mb"]) == ("1", "8", "64000")
-    assert {"poison_image", "evaluate_image"} <= set(resources)  # image cells are not grouped with synthetic ones
+    assert {"poison_image", "train_image"} <= set(resources)  # image cells are not grouped with synthetic ones
     slurm = pytest.importorskip("snakemake_executor_plugin_slurm.utils")
 
     class Job:

@@ -88,8 +88,8 @@ def test_algorithm_hyperparameter_reruns_only_that_algorithm(built):
         jobs = planned_jobs(built, *TARGETS)
     finally:
         edit_config(built, lambda c: c["algorithms"]["jtt"].update(upweight=20))
-    # two alphas of JTT: train + evaluate (cells shared by the fig1b and learners panels); the two tables,
-    # the claims, which read both, and the two targeted figures that read fig1b's table
+    # two alphas of JTT: train (cells shared by the fig1b and learners panels), the evaluation of those two
+    # panels, their two tables, the claims, which read both, and the two targeted figures that read fig1b's table
     assert jobs == {"train": 2, "evaluate": 2, "table": 2, "claims": 1, "figure": 2}
     assert planned_jobs(built, *TARGETS) == {}
 
@@ -113,7 +113,7 @@ def package_copy(tmp_path):
 
 
 @pytest.mark.parametrize("module, expected", [
-    # JTT's two train jobs, their evaluations, the two tables with JTT rows, the claims, fig1b and alpha_eff
+    # JTT's two train jobs, the evaluations and tables of the two panels with JTT rows, the claims, fig1b and alpha_eff
     ("learners/jtt.py", {"train": 2, "evaluate": 2, "table": 2, "claims": 1, "figure": 2}),
     ("figures/panels.py", {"figure": 6}),  # every targeted figure, nothing else
     ("figures/catalog/fig8.py", {"figure": 1}),
@@ -132,10 +132,10 @@ def test_k_list_change_reruns_only_what_depends_on_it(built):
         jobs = planned_jobs(built, *TARGETS)
     finally:
         edit_config(built, lambda c: c["datasets"]["lms"].update(ks=[2, 4]))
-    # only the new member lms_k6: its data, its cells (fig5b's two alphas and fig8's alpha 0), the two LMS tables,
-    # the claims, and the targeted figures that show it: fig8 and fig5 (its table panel, and its k=6 data panel, which
-    # now has its own dataset); fig1 and fig7 stay
-    assert jobs == {"prepare": 1, "poison": 3, "train": 3, "evaluate": 3, "table": 2, "claims": 1, "figure": 2}
+    # only the new member lms_k6: its data, its cells (fig5b's two alphas and fig8's alpha 0), the evaluations and
+    # tables of the two LMS panels, the claims, and the targeted figures that show it: fig8 and fig5 (its table panel,
+    # and its k=6 data panel, which now has its own dataset); fig1 and fig7 stay
+    assert jobs == {"prepare": 1, "poison": 3, "train": 3, "evaluate": 2, "table": 2, "claims": 1, "figure": 2}
     assert planned_jobs(built, *TARGETS) == {}
 
 
@@ -212,13 +212,13 @@ def test_audit_finds_a_tampered_h5_artifact(audited_copy, monkeypatch):
     import h5py
 
     monkeypatch.chdir(audited_copy)
-    with h5py.File("results/metrics/2d/erm/a0.4_v0.0.h5", "r+") as f:
-        f["epoch/test_success"][0, 0] = 0.5
+    with h5py.File("results/metrics/fig1b.h5", "r+") as f:
+        f["2d/erm/a0.4_v0.0/epoch/val_accuracy"][0, 0] = 0.5
     status, out = audit(audited_copy, "figures/fig1b.pdf")
     assert status == 1
-    assert re.search(r"results/metrics/2d/erm/a0.4_v0.0.h5: checksum: .*payload checksum mismatch", out)
+    assert re.search(r"results/metrics/fig1b.h5: checksum: .*payload checksum mismatch", out)
     # the table that read it still has the old checksum recorded for it
-    assert re.search(r"results/tables/fig1b.csv: inputs: results/metrics/2d/erm/a0.4_v0.0.h5 changed", out)
+    assert re.search(r"results/tables/fig1b.csv: inputs: results/metrics/fig1b.h5 changed", out)
 
 
 def test_audit_finds_an_edited_table(audited_copy, monkeypatch):

@@ -129,6 +129,20 @@ def weighted_ce_backward(bank, x: torch.Tensor, y: torch.Tensor, coefficients: C
         logits.backward(grad)
 
 
+def ce_logit_grad(log_p: torch.Tensor, y: torch.Tensor, grad_loss: torch.Tensor) -> torch.Tensor:
+    """The gradient with respect to the logits of sum_{m,b} grad_loss[m, b] CE[m, b], from the log-softmax
+    log_p [M, B, C], computed with the kernels autograd runs for ``per_sample_ce`` (nll_loss's backward,
+    then log-softmax's), so it equals autograd's gradient bit for bit (weighted_ce_backward's shorter
+    formula differs from it in the last bit)."""
+    nll = torch.zeros_like(log_p).scatter_(-1, y.unsqueeze(-1), (-grad_loss).unsqueeze(-1))
+    return torch._log_softmax_backward_data(nll, log_p, -1, log_p.dtype)
+
+
+def mean_grad(loss: torch.Tensor) -> torch.Tensor:
+    """What autograd passes back to each sample's loss from the sum over runs of each run's mean: 1/B."""
+    return torch.ones_like(loss) / loss.shape[1]
+
+
 def per_sample_ce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Cross-entropy per sample: logits [M, B, C], y [M, B] -> [M, B]."""
     m, b, c = logits.shape
@@ -239,17 +253,25 @@ class Evaluator:
             self._finish(bank)
 
     def _finish(self, bank) -> None:
-        """Predict the unwatched sets at every slot's model (nothing to do with ``every_epoch``)."""
+        """Predict the unwatched sets at every slot's model (nothing to do with ``every_epoch``); slots
+        that picked the same epoch for every run hold the same models, so they are predicted once."""
         if self.every_epoch:
             return
+        from .stopping import select
+
         others = [n for n in self._all if n not in self.watched]
+        scores = self.scores({n: np.stack(h) for n, h in self.history.items()})
         with evaluating(bank):
-            self.final = {("last", n): self._u8(predict(bank)) for n, predict in self._sets(others)}
+            by_epochs = {tuple(select(scores, "last")): {n: self._u8(predict(bank)) for n, predict in self._sets(others)}}
+            self.final = {("last", n): p for n, p in next(iter(by_epochs.values())).items()}
             if self.slots:
                 saved = {k: v.clone() for k, v in run_states(bank).items()}
                 for name, slot in self.slots.items():
-                    load_run_states(bank, slot["state"])
-                    self.final.update({(name, n): self._u8(predict(bank)) for n, predict in self._sets(others)})
+                    epochs = tuple(select(scores, name))
+                    if epochs not in by_epochs:
+                        load_run_states(bank, slot["state"])
+                        by_epochs[epochs] = {n: self._u8(predict(bank)) for n, predict in self._sets(others)}
+                    self.final.update({(name, n): p for n, p in by_epochs[epochs].items()})
                 load_run_states(bank, saved)
 
     @staticmethod

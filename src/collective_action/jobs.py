@@ -153,23 +153,38 @@ class Train(Step):
 
 
 class Evaluate(Step):
+    """One job per panel: every cell the panel's tables read, into one metrics file. Evaluating a cell
+    takes milliseconds, so a job per cell was mostly process start; per panel, a changed run re-evaluates
+    the panels that show it (as before, their tables and figures rerun), and nothing else."""
+
     name, entry = "evaluate", "metrics"
 
+    def cells(self, wc) -> list[dict[str, Any]]:
+        from itertools import product
+
+        plan, p = self.plan, self.plan.panel(wc.panel)
+        keys = list(plan.panel_cells(wc.panel))
+        keys += [c for c in product(plan.panel_datasets(wc.panel), p["algorithms"], p.get("per_epoch_alphas", []),
+                                    p["alpha_vals"]) if c not in keys]
+        return [{"dataset": d, "algorithm": a, "alpha": float(x), "alpha_val": float(v),
+                 "run": paths.path("run", dataset=d, algorithm=a, alpha=x, alpha_val=v),
+                 "data": paths.path("data", dataset=d),
+                 "poisoned": paths.path("poisoned", dataset=d, alpha=x, alpha_val=v)} for d, a, x, v in keys]
+
     def inputs(self, wc):
-        cell = dict(dataset=wc.dataset, alpha=wc.alpha, alpha_val=wc.alpha_val)
-        return {"run": paths.path("run", algorithm=wc.algorithm, **cell), "data": paths.path("data", dataset=wc.dataset),
-                "poisoned": paths.path("poisoned", **cell)}
+        return list(dict.fromkeys(c[kind] for c in self.cells(wc) for kind in ("run", "poisoned", "data")))
 
     def spec(self, wc):
-        return {"dataset": wc.dataset, **_collectives(self.plan.dataset_spec(wc.dataset))}
+        return {"panel": wc.panel, "cells": self.cells(wc),
+                "collectives": {d: {"dataset": d, **_collectives(self.plan.dataset_spec(d))}
+                                for d in self.plan.panel_datasets(wc.panel)}}
 
 
 class Table(Step):
     name, entry = "table", "tables"
 
     def inputs(self, wc):
-        return [paths.path("metrics", dataset=d, algorithm=a, alpha=x, alpha_val=v)
-                for d, a, x, v in self.plan.panel_cells(wc.panel)]
+        return [paths.path("metrics", panel=wc.panel)]
 
     def spec(self, wc):
         p = self.plan.panel(wc.panel)
@@ -187,15 +202,11 @@ class EpochTable(Table):
     name = "epoch_table"
 
     def inputs(self, wc):
-        from itertools import product
-
         from .config import ConfigError
 
-        p = self.plan.panel(wc.panel)
-        if not p.get("per_epoch_alphas"):
+        if not self.plan.panel(wc.panel).get("per_epoch_alphas"):
             raise ConfigError(f"config key 'panels.{wc.panel}.per_epoch_alphas': empty, so there is no per-epoch table")
-        return [paths.path("metrics", dataset=d, algorithm=a, alpha=x, alpha_val=v) for d, a, x, v in
-                product(self.plan.panel_datasets(wc.panel), p["algorithms"], p["per_epoch_alphas"], p["alpha_vals"])]
+        return super().inputs(wc)
 
 
 class Claims(Step):

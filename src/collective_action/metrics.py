@@ -21,7 +21,7 @@ the run kept test predictions after every epoch, and otherwise at every stopping
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -58,9 +58,9 @@ def held_out_metrics(pred: Mapping[str, np.ndarray], y_test: np.ndarray, target:
     return out
 
 
-def evaluate(*, run_path: str, data_path: str, poisoned_path: str, spec: Mapping[str, Any], output: str) -> None:
+def cell_metrics(run_path: str, data, poisoned_path: str, spec: Mapping[str, Any]) -> tuple[dict, dict]:
+    """One cell's metrics (arrays by name) and meta, from its run, its prepared dataset and its poisoned sets."""
     run = store.read_h5(run_path)
-    data = datasets.load(data_path)
     poisoned = store.read_h5(poisoned_path)
     meta = run.attrs["meta"]
     seeds = meta["seeds"]
@@ -99,8 +99,6 @@ def evaluate(*, run_path: str, data_path: str, poisoned_path: str, spec: Mapping
     if second:
         arrays["diag/alpha_2_realized"] = np.array(
             [len(poisoned[f"seed{s}/train_2/index"]) / len(data["train/y"]) for s in seeds])
-    prov = store.provenance(step="evaluate", config=dict(spec), seeds=seeds,
-                            inputs={"run": run_path, "data": data_path, "poisoned": poisoned_path})
     meta = dict(meta, source_label=data.attrs["meta"].get("source_label", "synthetic"),
                 standin=bool(data.attrs["meta"].get("standin", False)))
     if second:
@@ -108,10 +106,71 @@ def evaluate(*, run_path: str, data_path: str, poisoned_path: str, spec: Mapping
     token = spec["signal"].get("token")
     if token is not None and token in (data.attrs["meta"].get("signal_xi") or {}):  # text: xi measured when preparing
         meta.update(xi=float(data.attrs["meta"]["signal_xi"][token]))
-    store.write_h5(output, arrays, prov, attrs={"meta": meta})
+    return arrays, meta
 
 
-def run_summary(metrics: store.H5Artifact, rule: str, ties: str = "earliest") -> dict[str, np.ndarray]:
+def cell_key(meta: Mapping[str, Any]) -> str:
+    """A cell's place in a metrics file: <dataset>/<algorithm>/a<alpha>_v<alpha_val>, as in the run's path."""
+    from .paths import fmt_alpha
+
+    return f"{meta['dataset']}/{meta['algorithm']}/a{fmt_alpha(meta['alpha'])}_v{fmt_alpha(meta['alpha_val'])}"
+
+
+def evaluate_cells(cells: Sequence[Mapping[str, str]], collectives: Mapping[str, Mapping[str, Any]], output: str,
+                   record: Mapping[str, Any]) -> None:
+    """Evaluate cells ({run, data, poisoned, dataset} paths each) into one metrics file: each cell's arrays
+    under its :func:`cell_key`, and its meta in the attribute ``cells``. ``collectives``: each dataset's
+    signal (and second collective); ``record``: the job's params, for the provenance."""
+    loaded: dict[str, Any] = {}
+    arrays, metas, inputs = {}, {}, {}
+    for i, cell in enumerate(cells):
+        if cell["data"] not in loaded:  # a panel's cells share a few datasets: load each once
+            loaded[cell["data"]] = datasets.load(cell["data"])
+        cell_arrays, meta = cell_metrics(cell["run"], loaded[cell["data"]], cell["poisoned"], collectives[cell["dataset"]])
+        key = cell_key(meta)
+        arrays.update({f"{key}/{name}": value for name, value in cell_arrays.items()})
+        metas[key] = meta
+        inputs.update({f"run{i:03d}": cell["run"], f"poisoned{i:03d}": cell["poisoned"]})
+    inputs.update({f"data{i:03d}": path for i, path in enumerate(sorted(loaded))})
+    seeds = sorted({s for meta in metas.values() for s in meta["seeds"]})
+    prov = store.provenance(step="evaluate", config=dict(record), seeds=seeds, inputs=inputs)
+    store.write_h5(output, arrays, prov, attrs={"cells": metas})
+
+
+def evaluate(*, run_path: str, data_path: str, poisoned_path: str, spec: Mapping[str, Any], output: str) -> None:
+    """One cell into its own metrics file (the same format as a panel's)."""
+    evaluate_cells([{"run": run_path, "data": data_path, "poisoned": poisoned_path, "dataset": spec["dataset"]}],
+                   {spec["dataset"]: spec}, output, spec)
+
+
+class CellMetrics:
+    """One cell of a metrics file: ``attrs["meta"]`` and its arrays, by name (``group``, ``[]``)."""
+
+    def __init__(self, art: store.H5Artifact, key: str):
+        self.key, self.attrs = key, {"meta": art.attrs["cells"][key]}
+        self.arrays = art.group(key)
+
+    def group(self, prefix: str) -> dict[str, np.ndarray]:
+        prefix = prefix.rstrip("/") + "/"
+        return {k[len(prefix):]: v for k, v in self.arrays.items() if k.startswith(prefix)}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.arrays
+
+
+def read_cells(paths: Sequence[str]) -> list[CellMetrics]:
+    """Every cell of the given metrics files, in file order and then in the order they were evaluated."""
+    out = []
+    for path in paths:
+        art = store.read_h5(path)
+        out += [CellMetrics(art, key) for key in art.attrs["cells"]]
+    return out
+
+
+def run_summary(metrics: CellMetrics, rule: str, ties: str = "earliest") -> dict[str, np.ndarray]:
     """Per-run metrics at the epoch chosen by ``rule`` (ties broken as ``ties``): name -> [M]."""
     values = metrics.group(f"slot/{stopping.slot(rule, ties)}")
     epochs = values.pop("epoch")

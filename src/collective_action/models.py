@@ -99,6 +99,18 @@ class MLPBank(nn.Module):
             if i > 0:  # the ReLU's input was positive exactly where its output is
                 g = torch.ops.aten.threshold_backward(torch.bmm(g, w.transpose(1, 2)), inputs[i], 0)
 
+    @torch.no_grad()
+    def input_grad_cached(self, inputs: list[torch.Tensor], grad_logits: torch.Tensor) -> torch.Tensor:
+        """The gradient with respect to the bank's input of a loss whose gradient with respect to the
+        logits is ``grad_logits``: the chain rule of :meth:`backward_cached` down to the input, without
+        the parameters' gradients (an attack on the inputs needs only this)."""
+        g = grad_logits
+        for i in range(len(self._layers) - 1, -1, -1):
+            g = torch.bmm(g, self._layers[i][0].transpose(1, 2))
+            if i > 0:
+                g = torch.ops.aten.threshold_backward(g, inputs[i], 0)
+        return g
+
     def state_arrays(self) -> dict[str, Any]:
         """Parameters as arrays, stacked over models, for the run artifact."""
         out = {}

@@ -42,7 +42,7 @@ ARTIFACTS = {a.kind: a for a in (
     Artifact("data", f"{RESULTS}/data/{{dataset}}.h5", "prepare"),
     Artifact("poisoned", f"{RESULTS}/poisoned/{{dataset}}/a{{alpha}}_v{{alpha_val}}.h5", "poison"),
     Artifact("run", f"{RESULTS}/runs/{{dataset}}/{{algorithm}}/a{{alpha}}_v{{alpha_val}}.h5", "train"),
-    Artifact("metrics", f"{RESULTS}/metrics/{{dataset}}/{{algorithm}}/a{{alpha}}_v{{alpha_val}}.h5", "evaluate"),
+    Artifact("metrics", f"{RESULTS}/metrics/{{panel}}.h5", "evaluate"),
     Artifact("epoch_table", f"{RESULTS}/tables/epochs/{{panel}}.csv", "epoch_table"),
     Artifact("table", f"{RESULTS}/tables/{{panel}}.csv", "table"),
     Artifact("claims_csv", f"{RESULTS}/claims.csv", "claims"),
@@ -51,7 +51,7 @@ ARTIFACTS = {a.kind: a for a in (
 )}
 
 
-EXTERNAL_RULE_SUFFIX = "_image"  # poison_image, train_image, evaluate_image: the same steps on external data
+EXTERNAL_RULE_SUFFIX = "_image"  # poison_image, train_image: the same steps on external data
 
 
 def step_of(rule: str) -> str:

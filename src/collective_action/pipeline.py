@@ -46,8 +46,8 @@ def _train(sm) -> None:
 def _evaluate(sm) -> None:
     from . import metrics
 
-    metrics.evaluate(run_path=sm.input.run, data_path=sm.input.data, poisoned_path=sm.input.poisoned,
-                     spec=sm.params.spec, output=sm.output[0])
+    spec = sm.params.spec
+    metrics.evaluate_cells(spec["cells"], spec["collectives"], sm.output[0], spec)
 
 
 def _table(sm) -> None:

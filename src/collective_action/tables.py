@@ -40,7 +40,7 @@ import pandas as pd
 
 from . import store, theory
 from .datasets.generators import make_generator
-from .metrics import run_summary
+from .metrics import read_cells, run_summary
 from .signals import make_signal
 
 COLUMNS = [
@@ -97,8 +97,7 @@ def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str]
                datasets: Mapping[str, Mapping[str, Any]], ties: str = "earliest") -> pd.DataFrame:
     rows = []
     theory_of = {name: signal_theory(spec) for name, spec in datasets.items()}
-    for path in metrics_paths:
-        art = store.read_h5(path)
+    for art in read_cells(metrics_paths):
         meta = art.attrs["meta"]
         diag = art.group("diag")
         n_runs = len(meta["seeds"])
@@ -172,11 +171,14 @@ def add_prop33(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def epoch_rows(panel: str, metrics_paths: Sequence[str], datasets: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+def epoch_rows(panel: str, metrics_paths: Sequence[str], datasets: Mapping[str, Mapping[str, Any]],
+               alphas: Sequence[float] | None = None) -> pd.DataFrame:
+    """Rows of the cells at ``alphas`` (all cells where None), which must have been recorded after every epoch."""
     rows = []
-    for path in metrics_paths:
-        art = store.read_h5(path)
+    for art in read_cells(metrics_paths):
         meta = art.attrs["meta"]
+        if alphas is not None and meta["alpha"] not in alphas:
+            continue
         ep = art.group("epoch")
         n_epochs, n_runs = ep["test_success"].shape
         epoch, run = np.meshgrid(np.arange(n_epochs), np.arange(n_runs), indexing="ij")
@@ -205,7 +207,7 @@ def _write(table: pd.DataFrame, output: str, spec: Mapping[str, Any], metrics_pa
 
 
 def build_epochs(*, panel: str, spec: Mapping[str, Any], metrics_paths: Sequence[str], output: str) -> None:
-    _write(epoch_rows(panel, metrics_paths, spec["datasets"]), output, spec, metrics_paths)
+    _write(epoch_rows(panel, metrics_paths, spec["datasets"], spec.get("per_epoch_alphas")), output, spec, metrics_paths)
 
 
 def build(*, panel: str, spec: Mapping[str, Any], metrics_paths: Sequence[str], output: str) -> None:

@@ -35,7 +35,7 @@ rule poison:
 
 
 # The same step on external (image, text) data: its own rule, so that the SLURM profile can group
-# the synthetic cells' poison, train and evaluate jobs without the image training between them.
+# the synthetic cells' poison and train jobs without the image training between them.
 use rule poison as poison_image with:
     wildcard_constraints:
         dataset=PLAN.dataset_regex(external=True),

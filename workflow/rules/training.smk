@@ -32,31 +32,18 @@ use rule train as train_image with:
         gpu=TRAINING_GPUS,
 
 
-# Per-epoch success and accuracy of every run, and the epoch each stopping rule picks.
+# Per-epoch success and accuracy of every run a panel shows, and the epoch each stopping rule picks:
+# one job per panel (a cell takes milliseconds), one metrics file.
 rule evaluate:
     input:
-        unpack(JOBS["evaluate"].inputs),
+        JOBS["evaluate"].inputs,
     output:
-        paths.path(
-            "metrics",
-            dataset="{dataset}",
-            algorithm="{algorithm}",
-            alpha="{alpha}",
-            alpha_val="{alpha_val}",
-        ),
+        paths.path("metrics", panel="{panel}"),
     log:
-        "logs/evaluate/{dataset}/{algorithm}/a{alpha}_v{alpha_val}.log",
-    wildcard_constraints:
-        dataset=PLAN.dataset_regex(external=False),
+        "logs/evaluate/{panel}.log",
     conda:
         ENV
     params:
         spec=JOBS["evaluate"].params,
     script:
         STEP_SCRIPT
-
-
-# The same step on external data (see poison_image).
-use rule evaluate as evaluate_image with:
-    wildcard_constraints:
-        dataset=PLAN.dataset_regex(external=True),

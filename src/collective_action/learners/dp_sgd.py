@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..engine import Batch, per_sample_ce
+from ..engine import Batch, ce_logit_grad
 from ..models import MLPBank, ModuleBank
 from .base import Learner
 
@@ -109,15 +109,14 @@ def mlp_clipped_sum(bank: MLPBank, x: torch.Tensor, y: torch.Tensor, clip: float
     Sample b's gradient of a linear layer is a_b g_b^T (weight) and g_b (bias), with a_b
     the layer's input and g_b the loss gradient at its output, so its squared norm is
     (|a_b|^2 + 1) |g_b|^2, and the clipped sum is A^T diag(c) G: one batched matmul."""
-    inputs, outputs, h = [], [], x
-    last = len(bank.weights) - 1
-    with torch.enable_grad():
-        for i, (w, b) in enumerate(zip(bank.weights, bank.biases)):
-            inputs.append(h.detach())
-            h = torch.baddbmm(b, h, w)
-            outputs.append(h)
-            h = h.relu() if i < last else h
-        out_grads = torch.autograd.grad(per_sample_ce(h, y).sum(), outputs)
+    logits, inputs = bank.forward_cached(x)
+    # the loss gradient at each layer's output, as autograd computes it for the summed per-sample
+    # cross-entropy (the same kernels, so the same numbers): from the logits down through ReLU and matmul
+    g = ce_logit_grad(torch.log_softmax(logits, dim=-1), y, torch.ones_like(y, dtype=logits.dtype))
+    out_grads = [g]
+    for i in range(len(inputs) - 1, 0, -1):
+        g = torch.ops.aten.threshold_backward(torch.bmm(g, bank.weights[i].transpose(1, 2)), inputs[i], 0)
+        out_grads.insert(0, g)
     sq = sum((a.pow(2).sum(-1) + 1) * g.pow(2).sum(-1) for a, g in zip(inputs, out_grads))  # [M, B]
     scale = clip_factors(sq.sqrt(), clip, weight).unsqueeze(-1)
     grads = []
@@ -150,12 +149,14 @@ def poisson_batch(ctx, gens, rate: float) -> Batch:
     """Each run's own Poisson sample of its training split, padded (position 0, weight 0) to the
     largest; augmentation, if any, applies to each run's real samples only, so the number of
     draws from a run's stream does not depend on the other runs."""
-    chosen = [(torch.rand(ctx.train.n, generator=g, dtype=torch.float64) < rate).nonzero().squeeze(1) for g in gens]
-    counts = [len(c) for c in chosen]
-    idx = torch.zeros(len(gens), max(1, *counts), dtype=torch.int64)
-    weight = torch.zeros(idx.shape, dtype=ctx.dtype)
-    for m, c in enumerate(chosen):
-        idx[m, :len(c)], weight[m, :len(c)] = c, 1
+    mask = torch.stack([torch.rand(ctx.train.n, generator=g, dtype=torch.float64) for g in gens]) < rate
+    run, position = mask.nonzero().unbind(1)  # every run's chosen positions, run by run, in increasing order
+    counts = mask.sum(1)
+    slot = torch.arange(len(run)) - (counts.cumsum(0) - counts)[run]  # the place of each in its run's list
+    idx = torch.zeros(len(gens), max(1, int(counts.max())), dtype=torch.int64)
+    idx[run, slot] = position
+    weight = (torch.arange(idx.shape[1]) < counts.unsqueeze(1)).to(ctx.dtype)
+    counts = counts.tolist()
     idx = idx.to(ctx.device)
     x, y = ctx.train.batch(idx)
     if ctx.augment:
