@@ -90,3 +90,19 @@ def test_report_captions_are_clean_restructuredtext(repo_config):
         assert "system-message" not in html, caption
     fig5a = captions.figure(plan, "fig5a")
     assert "-|x2|" in publish_parts(fig5a, writer=Writer())["body"]
+
+
+def test_a_validated_config_is_remembered_and_any_change_is_checked_again(repo_config, tmp_path, monkeypatch):
+    """A no-op dry run skips the schema check of a config that passed it (a marker named by the hashes of config
+    and schema, in the working directory's .snakemake); a changed config is checked again."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".snakemake").mkdir()
+    _plan(copy.deepcopy(repo_config))
+    assert len(list((tmp_path / cfgmod.VALIDATED_DIR).iterdir())) == 1
+    _plan(copy.deepcopy(repo_config))  # the same config: the marker is reused
+    assert len(list((tmp_path / cfgmod.VALIDATED_DIR).iterdir())) == 1
+    bad = copy.deepcopy(repo_config)
+    bad["panels"]["fig1b"].update(alphas=[0.1, 1.0])
+    with pytest.raises(cfgmod.ConfigError, match="panels.fig1b.alphas"):
+        _plan(bad)
+    assert len(list((tmp_path / cfgmod.VALIDATED_DIR).iterdir())) == 1  # nothing remembered for a failure

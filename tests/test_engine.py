@@ -194,3 +194,30 @@ def test_closed_form_cross_entropy_gradients_equal_autograd():
         grads.append([p.grad.clone() for p in bank.parameters()])
     for ours, expected in zip(*grads, strict=True):
         torch.testing.assert_close(ours, expected, rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_adam_over_one_flat_buffer_is_bit_for_bit_adam_per_parameter(dtype):
+    """An MLP bank's parameters become views into one buffer; the steps are exactly the per-parameter ones."""
+    banks, opts = [], []
+    for flat in (True, False):
+        bank = MLPBank([2, 16, 8, 2], rng.torch_generators(0, [0, 1, 2], "model"), dtype)
+        opt = Adam(bank.parameters(), lr=1e-2, weight_decay=0.01)
+        if not flat:  # the per-parameter path, as for parameters that cannot share a buffer
+            opt = Adam([], lr=1e-2, weight_decay=0.01)
+            opt.params = [p for p in bank.parameters()]
+            opt.exp_avg = [torch.zeros_like(p) for p in opt.params]
+            opt.exp_avg_sq = [torch.zeros_like(p) for p in opt.params]
+        banks.append(bank)
+        opts.append(opt)
+    assert opts[0].flat is not None and opts[1].flat is None
+    x = torch.rand(3, 32, 2, dtype=dtype, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    y = (x[..., 0] > 0).long()
+    for _ in range(5):
+        for bank, opt in zip(banks, opts):
+            opt.zero_grad()
+            per_sample_ce(bank(x), y).mean(dim=1).sum().backward()
+            opt.step()
+    for a, b in zip(banks[0].parameters(), banks[1].parameters()):
+        assert torch.equal(a, b)
+    assert banks[0].weights[0].data_ptr() == opts[0].flat.data_ptr()  # still views of the buffer after the steps

@@ -60,3 +60,43 @@ def test_training_keeps_the_model_each_slot_picks():
     for name in stopping.SLOTS:
         epochs = stopping.select(scores, name)
         assert np.array_equal(full["test"][epochs, [0, 1]], kept[f"slot/{name}/test"]), name
+
+
+def test_a_panel_file_holds_each_cell_as_its_own_file_would(tmp_path):
+    """evaluate_cells writes several cells into one file; each reads back as the one-cell file of the same cell."""
+    cells, collectives = _trained_toy_cells(tmp_path)
+    metrics.evaluate_cells(cells, collectives, str(tmp_path / "panel.h5"), {"panel": "p"})
+    together = {c.key: c for c in metrics.read_cells([str(tmp_path / "panel.h5")])}
+    assert len(together) == len(cells) == 2
+    for i, cell in enumerate(cells):
+        alone_path = str(tmp_path / f"alone{i}.h5")
+        metrics.evaluate(run_path=cell["run"], data_path=cell["data"], poisoned_path=cell["poisoned"],
+                         spec=collectives[cell["dataset"]], output=alone_path)
+        alone, = metrics.read_cells([alone_path])
+        mine = together[alone.key]
+        assert mine.attrs == alone.attrs and mine.arrays.keys() == alone.arrays.keys()
+        assert all(np.array_equal(mine[k], alone[k], equal_nan=True) for k in alone.arrays)
+
+
+def _trained_toy_cells(tmp_path):
+    """Two trained cells (ERM, alphas 0.05 and 0.2, two seeds) of a small 2D dataset, as an evaluate job lists them."""
+    from collective_action import collective, datasets, training
+
+    signal = {"kind": "reflect_x2_negative", "target_label": 1}
+    spec = {"generator": "uniform_2d", "n_train": 400, "n_val": 100, "n_test": 200, "seed": 3, "model": "mlp",
+            "signal": signal}
+    data = str(tmp_path / "d.h5")
+    datasets.prepare("toy", spec, base_seed=0, output=data)
+    cells = []
+    for alpha in (0.05, 0.2):
+        poisoned, run = str(tmp_path / f"p{alpha}.h5"), str(tmp_path / f"r{alpha}.h5")
+        collective.poison(data, signal, alpha, 0.0, [0, 1], 0, "toy", poisoned)
+        tspec = {"dataset": "toy", "algorithm": "erm", "learner": "erm", "alpha": alpha, "alpha_val": 0.0, "seeds": [0, 1],
+                 "base_seed": 0, "signal": signal, "model": {"kind": "mlp", "hidden": [8]},
+                 "training": {"optimizer": "adam", "lr": 5e-3, "batch_size": 64, "epochs": 2, "weight_decay": 0.0,
+                              "dtype": "float32", "eval_batch_size": 512, "augment": None},
+                 "hyperparameters": {}, "record_every_epoch": False}
+        training.train(data_path=data, poisoned_path=poisoned, spec=tspec, output=run, threads=1, device="cpu")
+        cells.append({"dataset": "toy", "algorithm": "erm", "alpha": alpha, "alpha_val": 0.0, "run": run, "data": data,
+                      "poisoned": poisoned})
+    return cells, {"toy": {"dataset": "toy", "signal": signal}}

@@ -140,41 +140,54 @@ def overlay(x: np.ndarray, y: np.ndarray, index: np.ndarray, x_collective: np.nd
     return x, y, member
 
 
-def bayes_success(generator, signals: Sequence, alphas: Sequence[float], bins: int = 40) -> list[float]:
-    """Success of the Bayes classifier of the poisoned distribution, for each of several disjoint
-    collectives drawn uniformly (synthetic 2D data whose P0 the generator knows).
+class PoisonedBayes:
+    """The Bayes classifier of the poisoned distribution, for several disjoint collectives drawn uniformly
+    (synthetic 2D data whose P0 the generator knows); :meth:`success` for given sizes.
 
     P_alpha = (1 - sum alpha_j) P0 + sum_j alpha_j (g_j # P0 labelled y*_j): the members of each
     collective are a uniform draw, so the points left clean are still distributed as P0. Densities
     are histograms of the generator's reference points (exact for the piecewise-uniform 2D data
     when the bin edges contain the signals' mirror lines); the Bayes classifier takes the label of
     largest mass in each bin, ties going against y*. Collective j's success is the share of P0's
-    points labelled other than y*_j whose g_j(x) lands in a bin classified y*_j."""
-    points = generator.reference_points()
-    labels = np.nanargmax(np.nan_to_num(generator.posterior(points), nan=-1.0), axis=1)
-    x1_lo, x1_hi, x2_lo, x2_hi = generator.bounds
-    edges = (np.linspace(x1_lo, x1_hi, bins + 1), np.linspace(x2_lo, x2_hi, bins + 1))
+    points labelled other than y*_j whose g_j(x) lands in a bin classified y*_j. Everything but the
+    sizes is computed once, so a table's cells (one per size) share it."""
 
-    def hist(x):
-        return np.histogram2d(x[:, 0], x[:, 1], bins=edges)[0] / len(points)
+    def __init__(self, generator, signals: Sequence, bins: int = 40):
+        points = generator.reference_points()
+        labels = np.nanargmax(np.nan_to_num(generator.posterior(points), nan=-1.0), axis=1)
+        x1_lo, x1_hi, x2_lo, x2_hi = generator.bounds
+        edges = (np.linspace(x1_lo, x1_hi, bins + 1), np.linspace(x2_lo, x2_hi, bins + 1))
 
-    n_classes = int(generator.n_classes)
-    images = [s.apply(points) for s in signals]
-    mass = np.stack([hist(points[labels == c]) for c in range(n_classes)]) * (1.0 - float(sum(alphas)))
-    for s, a, gx in zip(signals, alphas, images):
-        mass[int(s.target_label)] += float(a) * hist(gx)
+        def hist(x):
+            return np.histogram2d(x[:, 0], x[:, 1], bins=edges)[0] / len(points)
 
-    def bin_of(x):
-        i = np.clip(np.searchsorted(edges[0], x[:, 0], side="right") - 1, 0, bins - 1)
-        j = np.clip(np.searchsorted(edges[1], x[:, 1], side="right") - 1, 0, bins - 1)
-        return i, j
+        def bin_of(x):
+            i = np.clip(np.searchsorted(edges[0], x[:, 0], side="right") - 1, 0, bins - 1)
+            j = np.clip(np.searchsorted(edges[1], x[:, 1], side="right") - 1, 0, bins - 1)
+            return i, j
 
-    out = []
-    for s, gx in zip(signals, images):
-        target = int(s.target_label)
-        others = np.delete(mass, target, axis=0).max(axis=0)
-        wins = mass[target] > others * (1 + 1e-9) + 1e-15
-        keep = labels != target
-        i, j = bin_of(gx[keep])
-        out.append(float(wins[i, j].mean()) if keep.any() else float("nan"))
-    return out
+        self.signals = list(signals)
+        self.class_mass = np.stack([hist(points[labels == c]) for c in range(int(generator.n_classes))])
+        images = [s.apply(points) for s in self.signals]
+        self.signal_mass = [hist(gx) for gx in images]
+        self.landing = []  # per signal: the bins where g(x) of P0's points not labelled y* land (None if none)
+        for s, gx in zip(self.signals, images):
+            keep = labels != int(s.target_label)
+            self.landing.append(bin_of(gx[keep]) if keep.any() else None)
+
+    def success(self, alphas: Sequence[float]) -> list[float]:
+        mass = self.class_mass * (1.0 - float(sum(alphas)))
+        for s, a, signal_mass in zip(self.signals, alphas, self.signal_mass):
+            mass[int(s.target_label)] += float(a) * signal_mass
+        out = []
+        for s, landing in zip(self.signals, self.landing):
+            target = int(s.target_label)
+            others = np.delete(mass, target, axis=0).max(axis=0)
+            wins = mass[target] > others * (1 + 1e-9) + 1e-15
+            out.append(float(wins[landing].mean()) if landing is not None else float("nan"))
+        return out
+
+
+def bayes_success(generator, signals: Sequence, alphas: Sequence[float], bins: int = 40) -> list[float]:
+    """Success of the poisoned distribution's Bayes classifier for each collective (see :class:`PoisonedBayes`)."""
+    return PoisonedBayes(generator, signals, bins).success(alphas)

@@ -75,27 +75,31 @@ def _feature_label(dataset_spec: Mapping[str, Any]) -> bool:
 
 
 def second_collective_columns(summary: Mapping[str, np.ndarray], meta: Mapping[str, Any],
-                              dataset_spec: Mapping[str, Any]) -> dict[str, Any]:
+                              dataset_spec: Mapping[str, Any], bayes: dict | None = None) -> dict[str, Any]:
     """Columns of a dataset with a second collective (``collective_2``), none otherwise: its size alpha_2, its
     success and success_all, and (synthetic data) the success of the poisoned distribution's Bayes classifier
-    for each collective, bayes_success and bayes_success_2 (``collective.bayes_success``)."""
+    for each collective, bayes_success and bayes_success_2 (``collective.PoisonedBayes``, kept in ``bayes``
+    by dataset across a table's cells)."""
     second = dataset_spec.get("collective_2")
     if not second:
         return {}
     out = {"alpha_2": float(second["alpha"]), "success_2": summary["test_success_2"],
            "success_all_2": summary["test_success_all_2"], "bayes_success": np.nan, "bayes_success_2": np.nan}
     if "generator" in dataset_spec:
-        from .collective import bayes_success
+        from .collective import PoisonedBayes
 
-        signals = [make_signal(dataset_spec["signal"]), make_signal(second["signal"])]
-        b1, b2 = bayes_success(make_generator(dataset_spec), signals, [meta["alpha"], float(second["alpha"])])
+        bayes = {} if bayes is None else bayes
+        if meta["dataset"] not in bayes:
+            signals = [make_signal(dataset_spec["signal"]), make_signal(second["signal"])]
+            bayes[meta["dataset"]] = PoisonedBayes(make_generator(dataset_spec), signals)
+        b1, b2 = bayes[meta["dataset"]].success([meta["alpha"], float(second["alpha"])])
         out.update(bayes_success=b1, bayes_success_2=b2)
     return out
 
 
 def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str],
                datasets: Mapping[str, Mapping[str, Any]], ties: str = "earliest") -> pd.DataFrame:
-    rows = []
+    rows, bayes = [], {}
     theory_of = {name: signal_theory(spec) for name, spec in datasets.items()}
     for art in read_cells(metrics_paths):
         meta = art.attrs["meta"]
@@ -144,7 +148,7 @@ def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str]
                 "c": datasets[meta["dataset"]].get("c", np.nan),
                 "agreement_x1": summary.get("probe_agreement", nan),
                 **{key: value for key, value in diag.items() if key not in MAPPED_DIAGNOSTICS},
-                **second_collective_columns(summary, meta, datasets[meta["dataset"]]),
+                **second_collective_columns(summary, meta, datasets[meta["dataset"]], bayes),
             }))
     table = add_prop33(pd.concat(rows, ignore_index=True))
     table = table[COLUMNS + sorted(set(table.columns) - set(COLUMNS))]
