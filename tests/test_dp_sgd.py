@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import text_fixtures as fx
 from collective_action import rng
 from collective_action.engine import Batch, Evaluator, FitContext, Split
 from collective_action.learners import LEARNERS, defaults, dp_sgd
@@ -258,3 +259,48 @@ def test_a_cnn_run_with_augmentation_does_not_depend_on_the_runs_beside_it():
         alone = _fit(_image_context([seed])).bank
         for stacked, p in zip(together.stacked, alone.models[0].parameters(), strict=True):
             assert torch.allclose(stacked[m], p, atol=1e-5, rtol=1e-4)
+
+
+# ----------------------------------------------------------------------------- the text bag's closed-form norms
+def _bag_bank(m=3, pool="mean"):
+    return make_bank({"kind": "text_bag", "embed_dim": 6, "vocab_size": 30, "pool": pool}, [12], 3,
+                     rng.torch_generators(0, range(m), "model"), torch.float64, "cpu").double()
+
+
+def test_bag_ghost_clipping_equals_the_generic_path():
+    """The mean-pooled bag's per-sample norms in closed form (repeated words and padding included) = the
+    vmap per-sample gradients' norms; the clipped sum = the generic clipped sum, some samples clipped, padding
+    (weight 0) counting for nothing."""
+    bank = _bag_bank()
+    x = torch.from_numpy(fx.token_ids(3 * 8, 12, 30)).view(3, 8, 12)
+    y = torch.randint(0, 3, (3, 8), generator=torch.Generator().manual_seed(0))
+    grads = dp_sgd.per_sample_grads(bank, x, y)
+    norms = torch.stack([g.flatten(2).pow(2).sum(-1) for g in grads]).sum(0)
+    _, sq = bank.logits_and_grad_sq_norms(x, y)
+    assert torch.allclose(sq, norms, atol=1e-12, rtol=1e-10)
+    clip = float(norms.sqrt().median())
+    weight = torch.ones(3, 8, dtype=torch.float64)
+    weight[0, 5:] = weight[2, 7:] = 0
+    for a, b in zip(dp_sgd.ghost_clipped_sum(bank, x, y, clip, weight), dp_sgd.clipped_sum(grads, clip, weight),
+                    strict=True):
+        assert a.shape == b.shape
+        assert torch.allclose(a, b, atol=1e-12, rtol=1e-10)
+    with pytest.raises(ValueError, match="need the mean-pooled bag"):
+        _bag_bank(pool="max").logits_and_grad_sq_norms(x, y)
+
+
+def test_dp_sgd_on_text_takes_the_bag_shortcut_and_trains_as_the_generic_path(monkeypatch):
+    spec = {"kind": "text_bag", "embed_dim": 6}
+    hp = {**defaults("dp_sgd"), **HP}
+    fast = LEARNERS.get("dp_sgd")(fx.text_context(spec, [0, 1]), hp).fit()
+    calls = []
+
+    def generic(bank, x, y, clip, weight):
+        calls.append(bank)
+        return dp_sgd.clipped_sum(dp_sgd.per_sample_grads(bank, x, y), clip, weight)
+
+    monkeypatch.setattr(dp_sgd, "ghost_clipped_sum", generic)
+    slow = LEARNERS.get("dp_sgd")(fx.text_context(spec, [0, 1]), hp).fit()
+    assert calls and all(type(b).__name__ == "BagBank" for b in calls)  # the bag's bank takes the shortcut
+    for a, b in zip(fast.bank.parameters(), slow.bank.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-5)

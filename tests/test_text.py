@@ -421,6 +421,19 @@ def test_text_bank_trains_a_step_and_takes_an_embedding_offset(spec):
     model(ids, embedding_offset=delta).sum().backward()
     assert delta.grad is not None and delta.grad[ids != 0].abs().sum() > 0
     assert delta.grad[ids == 0].abs().sum() == 0  # padding positions do not reach the output
+    # the bank's hooks: each run's embeddings, and logits with an [M, B, L, d] offset, as its models compute them
+    apart = make_bank({**spec, "vectorize": False}, [12], 3, rng.torch_generators(0, [0, 1], "model"), torch.float32,
+                      "cpu")
+    offset = torch.randn(*x.shape, spec["embed_dim"], generator=torch.Generator().manual_seed(1))
+    assert bank.embed_dim == apart.embed_dim == spec["embed_dim"] and bank.pad_id == 0
+    with torch.no_grad():
+        for b in (bank, apart):
+            assert torch.allclose(b(x, embedding_offset=torch.zeros_like(offset)), b(x), atol=1e-5)
+        for m in range(2):
+            assert torch.allclose(apart.embed(x)[m], apart.models[m].embed(x[m]))
+            assert torch.allclose(apart(x, embedding_offset=offset)[m], apart.models[m](x[m], embedding_offset=offset[m]))
+        fresh = make_bank(spec, [12], 3, rng.torch_generators(0, [0, 1], "model"), torch.float32, "cpu")
+        assert torch.allclose(fresh.embed(x), apart.embed(x)) and torch.allclose(fresh(x, offset), apart(x, offset), atol=1e-5)
 
 
 def test_text_model_spec_errors():
@@ -540,3 +553,64 @@ def test_text_figure_without_wordnet_fails_at_once_saying_how_to_get_it(workflow
     out = proc.stdout + proc.stderr
     assert "sources.wordnet" in out and "apt-get install -y --no-install-recommends wordnet-base" in out
     assert not (workflow_dir / "results").exists()
+
+
+def test_two_token_collectives_are_disjoint_each_with_its_own_token_and_target(tmp_path, samples_zip):
+    """A second collective on text: the builder plants both tokens in the vocabulary (xi measured for each);
+    poisoning draws round(alpha_2 n) members outside the first collective, with its own token and target."""
+    from collective_action import collective
+
+    second = {"alpha": 0.2, "signal": {"kind": "token_insert", "token": "vqz", "every": 2, "start": 0,
+                                       "target_label": 2}}
+    out = tmp_path / "two.h5"
+    datasets.prepare("resumes_two", _spec(collective_2=second), 0, str(out),
+                     sources={"resumes": {"kind": "archive", "path": str(samples_zip)}}, data_dir=str(tmp_path))
+    data = datasets.load(str(out))
+    vocab = ts.vocab_list(data["vocab"])
+    assert {"zqx", "vqz"} <= set(vocab) and data.attrs["meta"]["signal_xi"] == {"zqx": 0.0, "vqz": 0.0}
+    one, two = make_signal(SIGNAL, data), make_signal(second["signal"], data)
+    poisoned = tmp_path / "p.h5"
+    collective.poison(str(out), SIGNAL, 0.3, 0.0, [0, 1], 0, "resumes_two", str(poisoned), collective_2=second)
+    art = store.read_h5(poisoned)
+    n = len(data["train/y"])
+    for s in (0, 1):
+        idx_1, idx_2 = art[f"seed{s}/train/index"], art[f"seed{s}/train_2/index"]
+        assert len(idx_1) == collective.collective_size(0.3, n) and len(idx_2) == collective.collective_size(0.2, n)
+        assert not set(idx_1) & set(idx_2)
+        x_1, x_2 = art[f"seed{s}/train/x"], art[f"seed{s}/train_2/x"]
+        assert one.in_codomain(x_1).all() and not two.in_codomain(x_1).any()
+        assert two.in_codomain(x_2).all() and not one.in_codomain(x_2).any()
+        assert np.array_equal(x_2, two.apply(data["train/x"][idx_2]))
+    assert art.attrs["meta"]["target_label_2"] == 2
+    with pytest.raises(ValueError, match=r"collective_2.signal.token = 'two words' is not a single token"):
+        datasets.prepare("bad", _spec(collective_2={**second, "signal": {**second["signal"], "token": "two words"}}),
+                         0, str(tmp_path / "bad.h5"), sources={"resumes": {"kind": "archive", "path": str(samples_zip)}},
+                         data_dir=str(tmp_path))
+
+
+def test_text_two_collective_claims_are_measured_without_a_bayes_classifier():
+    """T4-T6 read the text tables, which have no Bayes columns (no generator knows the text distribution)."""
+    import pandas as pd
+
+    from collective_action.claims import collectives
+
+    rows = []
+    for seed in range(3):
+        for alpha, own, fixed in ((0.0, 0.0, 0.7), (0.001, 0.4, 0.7), (0.01, 0.9, 0.6 + 0.01 * seed)):
+            rows.append({"dataset": "resumes_two", "algorithm": "erm", "stopping": "last", "seed": seed, "alpha": alpha,
+                         "success": own + 0.01 * seed, "success_2": fixed, "alpha_2": 0.002, "bayes_success": np.nan,
+                         "bayes_success_2": np.nan})
+    two = pd.DataFrame(rows)
+    alone = two.assign(success=two["success"] + 0.1)[two["alpha"] > 0].drop(columns=["success_2", "alpha_2"])
+    tables = {"two_collectives_text": two, "two_collectives_text_swap": two, "text_alpha": alone}
+    claims = {c.id: c for c in collectives.CLAIMS}
+    measured, verdict = claims["T4"].check(tables, {"confidence": 0.95})
+    assert verdict == "measured" and "Bayes" not in measured
+    assert "0: 0.70, 0.001: 0.70, 0.01: 0.61" in measured and "-0.090" in measured  # the fixed one's change, paired
+    assert "is at 0.5 or above from the grid's first alpha" in measured
+    assert "reaches 0.5 at alpha=0.00262" in measured  # the growing one: 0.41 at 0.001, 0.91 at 0.01, interpolated
+    measured, verdict = claims["T6"].check(tables, {"confidence": 0.95})
+    assert verdict == "measured" and "0.001: -0.100" in measured and "0.01: -0.100" in measured
+    measured, verdict = claims["T6"].check({**tables, "two_collectives_text": two.drop(columns="success_2")},
+                                           {"confidence": 0.95})
+    assert verdict == "not run"

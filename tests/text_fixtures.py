@@ -1,4 +1,5 @@
-"""Tiny text corpora written in the original on-disk formats, for the loaders' tests.
+"""Tiny text corpora written in the original on-disk formats, for the loaders' tests, and random token
+documents in a training context, for the learners' tests on text.
 
 - the resume corpus of Jiechieu & Tsopze (github.com/florex/resume_corpus): ``resume_samples.txt``
   (``reference:::occupation;occupation;...:::text``, one resume a line, scraped HTML) inside
@@ -89,3 +90,37 @@ def write_wordnet(folder: Path, glosses=None, extra_lines=()) -> Path:
     (folder / "data.noun").write_text("".join(lines))
     (folder / "data.verb").write_text("".join(line + "\n" for line in LICENSE))
     return folder
+
+
+def token_ids(n: int, length: int, vocab: int, seed: int = 0) -> np.ndarray:
+    """Random documents [n, length] of ids 2..vocab-1 (no PAD, no UNK), of random lengths, padded with 0;
+    some words repeat within a document."""
+    r = np.random.default_rng(seed)
+    x = r.integers(2, vocab, size=(n, length))
+    x[:, 1::4] = x[:, :1]  # repeated words: the embedding-bag's per-sample norms count them
+    x[np.arange(length) >= r.integers(1, length + 1, size=n)[:, None]] = 0
+    return x
+
+
+def text_context(model_spec, seeds, hp=None, epochs: int = 2, n: int = 96, length: int = 12, vocab: int = 30,
+                 alpha: float = 0.1):
+    """A FitContext on random token documents (label: parity of the first word) whose collectives plant the
+    last id of the vocabulary every 3 words with y* = 1, one collective per run; token ids have no input range."""
+    import torch
+
+    from collective_action import collective
+    from collective_action.engine import Evaluator, FitContext, Split
+    from collective_action.signals.token_insert import insert_every
+
+    x = token_ids(n, length, vocab - 1)
+    y = (x[:, 0] % 2).astype(np.int64)
+    overlays = []
+    for s in seeds:
+        idx = collective.select_members(n, alpha, np.random.default_rng(100 + s))
+        overlays.append((idx, insert_every(x[idx], vocab - 1, 3)))
+    return FitContext(
+        train=Split.from_overlays(x, y, overlays, 1, "cpu"),
+        evaluator=Evaluator(per_run={}, shared={"test": torch.from_numpy(x)}, batch_size=64),
+        model_spec={**model_spec, "vocab_size": vocab}, input_shape=[length], n_classes=2, seeds=seeds, base_seed=0,
+        epochs=epochs, batch_size=16, lr=1e-2, weight_decay=0.0, hp=hp or {}, device=torch.device("cpu"),
+        dtype=torch.float32, input_range=None)

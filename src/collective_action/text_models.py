@@ -5,7 +5,10 @@ no dropout, so that ``torch.func.vmap`` computes all runs of a cell at once (dro
 vmap's randomness handling). Attention is written out by hand (nn.MultiheadAttention's fused
 path does not batch under vmap) and pooling is a masked mean (nn.EmbeddingBag's offsets do not
 either). ``forward(ids, embedding_offset=None)`` adds an optional offset [B, L, d] to the token
-embeddings, where an adversary perturbs a document.
+embeddings, where an adversary perturbs a document; the banks of a cell (``make_text_bank``) have the
+same hooks, ``embed(ids)`` and ``forward(ids, embedding_offset)`` with [M, B, L, d] offsets,
+``embed_dim`` and ``pad_id``. The mean-pooled bag's bank also gives each sample's gradient norm in
+closed form (``logits_and_grad_sq_norms``, for DP-SGD's clipping).
 
 Config (``models.<name>``):
 
@@ -27,6 +30,8 @@ from typing import Any
 
 import torch
 from torch import nn
+
+from .models import ModuleBank
 
 TEXT_KINDS = ("text_bag", "text_transformer")
 PAD_ID = 0
@@ -157,48 +162,123 @@ class BagBank(nn.Module):
     vmap, the embedding's backward runs per run; here it is one index_add into the [M V, d] table."""
 
     vmapped = True  # its parameters are stacked over runs, as a vmapped ModuleBank's
+    pad_id = PAD_ID
 
     def __init__(self, stacked: Mapping[str, torch.Tensor], pool: str = "mean"):
         """``stacked``: BagOfEmbeddings' parameters by name, stacked over runs (a ModuleBank's)."""
         super().__init__()
         self.n_models = int(stacked["embedding.weight"].shape[0])
-        self.pool = _masked_mean if pool == "mean" else _masked_max
+        self.mean_pool = pool == "mean"
+        self.pool = _masked_mean if self.mean_pool else _masked_max
         self.embedding = nn.Parameter(stacked["embedding.weight"].detach().clone())
         self.weight = nn.Parameter(stacked["head.weight"].detach().clone())
         self.bias = nn.Parameter(stacked["head.bias"].detach().clone())
 
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        """ids [M, B, L] (each run its own batch) or [B, L] (shared) -> logits [M, B, C]."""
+    @property
+    def embed_dim(self) -> int:
+        return int(self.embedding.shape[-1])
+
+    def _flat(self, ids: torch.Tensor):
+        """ids [M, B, L] or [B, L] (shared) -> (ids [M, B, L], the flattened [M V, d] table, ids into it)."""
         m, vocab, dim = self.embedding.shape
         if ids.dim() == 2:
             ids = ids.expand(m, *ids.shape)
         offsets = (torch.arange(m, device=ids.device) * vocab).view(m, *([1] * (ids.dim() - 1)))
-        table, flat = self.embedding.reshape(m * vocab, dim), (ids + offsets).reshape(-1, ids.shape[-1])
+        return ids, self.embedding.reshape(m * vocab, dim), (ids + offsets).reshape(-1, ids.shape[-1])
+
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        """Each run's token embeddings: [M, B, L, d]. index_select, not F.embedding: its backward is one
+        index_add (embedding_dense_backward sorts)."""
+        ids, table, flat = self._flat(ids)
+        return table.index_select(0, flat.reshape(-1)).view(*ids.shape, table.shape[-1])
+
+    def features(self, ids: torch.Tensor, embedding_offset: torch.Tensor | None = None) -> torch.Tensor:
+        """The pooled embeddings [M, B, d] (plus ``embedding_offset`` [M, B, L, d] before pooling)."""
+        ids, table, flat = self._flat(ids)
         mask = ids != PAD_ID
-        if self.pool is _masked_mean:  # one embedding_bag: the weighted sum without the [M, B, L, d] tensor
-            w = (mask / mask.sum(dim=-1, keepdim=True).clamp(min=1)).to(table.dtype).reshape(flat.shape)
+        if self.mean_pool and embedding_offset is None:  # one embedding_bag: no [M, B, L, d] tensor
+            m = mask.to(table.dtype)
+            w = (m / m.sum(dim=-1, keepdim=True).clamp(min=1)).reshape(flat.shape)
             pooled = nn.functional.embedding_bag(flat, table, mode="sum", per_sample_weights=w)
-            pooled = pooled.view(*ids.shape[:-1], dim)  # [M, B, d]
-        else:  # index_select, not F.embedding: its backward is one index_add (embedding_dense_backward sorts)
-            h = table.index_select(0, flat.reshape(-1)).view(*ids.shape, dim)
-            pooled = self.pool(h, mask)
+            return pooled.view(*ids.shape[:-1], table.shape[-1])
+        h = self.embed(ids)
+        return self.pool(h if embedding_offset is None else h + embedding_offset, mask)
+
+    def forward(self, ids: torch.Tensor, embedding_offset: torch.Tensor | None = None) -> torch.Tensor:
+        """ids [M, B, L] (each run its own batch) or [B, L] (shared) -> logits [M, B, C]."""
+        pooled = self.features(ids, embedding_offset)
         return torch.baddbmm(self.bias.unsqueeze(1), pooled, self.weight.transpose(1, 2))
+
+    def logits_and_grad_sq_norms(self, ids: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits [M, B, C] (in the autograd graph) and each sample's squared norm of its cross-entropy gradient
+        over all of its run's parameters [M, B], without per-sample gradients (mean pooling only).
+
+        Sample b's pooled features are p_b = sum_l E[t_bl] / n_b over its n_b tokens, its logits W p_b + c,
+        g_b the loss gradient at the logits. Its head's gradients are g_b p_b^T and g_b; its embedding
+        gradient is sparse, row v being (c_bv / n_b) W^T g_b with c_bv the count of token v in the document.
+        So the squared norm is |g_b|^2 (|p_b|^2 + 1) + |W^T g_b|^2 sum_v c_bv^2 / n_b^2, where sum_v c_bv^2
+        counts the pairs of positions that hold the same token."""
+        if not self.mean_pool:
+            raise ValueError("closed-form per-sample gradient norms need the mean-pooled bag (pool: mean)")
+        ids = ids.expand(self.n_models, *ids.shape) if ids.dim() == 2 else ids
+        pooled = self.features(ids)
+        logits = torch.baddbmm(self.bias.unsqueeze(1), pooled, self.weight.transpose(1, 2))
+        with torch.no_grad():
+            g = torch.softmax(logits, dim=-1) - nn.functional.one_hot(y, logits.shape[-1]).to(logits.dtype)
+            mask = ids != PAD_ID
+            n = mask.sum(-1).clamp(min=1).to(logits.dtype)
+            pairs = ((ids.unsqueeze(-1) == ids.unsqueeze(-2)) & mask.unsqueeze(-1) & mask.unsqueeze(-2)).sum((-2, -1))
+            sq = (g.square().sum(-1) * (pooled.square().sum(-1) + 1)
+                  + torch.bmm(g, self.weight).square().sum(-1) * pairs.to(logits.dtype) / n.square())
+        return logits, sq
+
+
+class TextModuleBank(ModuleBank):
+    """A ModuleBank of text models (the transformer, or any text model run one after another), with the
+    hooks of an embedding-space adversary: ``embed`` and ``forward`` with an [M, B, L, d] embedding offset."""
+
+    pad_id = PAD_ID
+
+    @property
+    def embed_dim(self) -> int:
+        module = self.base[0] if self.vmapped else self.models[0]
+        return int(module.embedding.embedding_dim)
+
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        ids = ids.expand(self.n_models, *ids.shape) if ids.dim() == 2 else ids
+        if self.vmapped:
+            table = self.stacked[self._names.index("embedding.weight")]
+            return torch.func.vmap(nn.functional.embedding)(ids, table)
+        return torch.stack([m.embed(ids[i]) for i, m in enumerate(self.models)])
+
+    def forward(self, ids: torch.Tensor, embedding_offset: torch.Tensor | None = None) -> torch.Tensor:
+        if embedding_offset is None:
+            return super().forward(ids)
+        ids = ids.expand(self.n_models, *ids.shape) if ids.dim() == 2 else ids
+        with torch.autocast(device_type=self.device_type, dtype=torch.bfloat16, enabled=self.amp):
+            if self.vmapped:
+                def one(p, b, x, offset):
+                    return torch.func.functional_call(self.base[0], (p, b), (x,), {"embedding_offset": offset})
+
+                out = torch.func.vmap(one)(dict(zip(self._names, self.stacked)), self._buffers_stacked, ids,
+                                           embedding_offset)
+            else:
+                out = torch.stack([m(ids[i], embedding_offset=embedding_offset[i]) for i, m in enumerate(self.models)])
+        return out.float()
 
 
 def make_text_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, generators, device,
                    amp: bool = False) -> nn.Module:
     """The text models of a cell, one per run generator: a :class:`BagBank` for text_bag, a vmapped
-    ModuleBank for text_transformer (either run one after another with ``vectorize: false``)."""
-    from .models import ModuleBank
-
+    :class:`TextModuleBank` for text_transformer (either run one after another with ``vectorize: false``)."""
     with torch.random.fork_rng(devices=[]):  # fail early on a bad spec, leaving the global stream as it was
         make_text_module(model_spec, input_shape, n_classes)
 
     def make():
         return make_text_module(model_spec, input_shape, n_classes)
 
-    bank = ModuleBank(make, generators, len(input_shape), device, vectorize=model_spec.get("vectorize", True),
-                      amp=amp)
+    bank = TextModuleBank(make, generators, len(input_shape), device, vectorize=model_spec.get("vectorize", True),
+                          amp=amp)
     if model_spec["kind"] == "text_bag" and bank.vmapped and not amp:  # the ModuleBank's initialisation, stacked
         return BagBank(dict(zip(bank._names, bank.stacked)), str(model_spec.get("pool", "mean")))
     return bank

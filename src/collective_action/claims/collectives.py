@@ -1,8 +1,9 @@
 """Findings beyond both papers: two collectives in one training set (Hardt et al.'s open question), on
-the 2D data (panels 'two_collectives' and 'two_collectives_swap', datasets two_2d and two_2d_swap).
-Neither paper makes a claim here, so the verdict is ``measured``: each row states what was measured,
-beside the success of the Bayes classifier of the poisoned distribution (the tables' bayes_success
-columns), which says what an optimal firm would do."""
+the 2D data (panels 'two_collectives' and 'two_collectives_swap', datasets two_2d and two_2d_swap) and
+on text (panels 'two_collectives_text' and 'two_collectives_text_swap', which need data: see
+config.text.yaml). Neither paper makes a claim here, so the verdict is ``measured``: each row states
+what was measured, on 2D beside the success of the Bayes classifier of the poisoned distribution (the
+tables' bayes_success columns), which says what an optimal firm would do."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,6 +13,7 @@ from .core import MEASURED, NOT_RUN, Claim, _first_rule, _fmt_ci
 
 ORDER = 20
 PANELS = ("two_collectives", "two_collectives_swap")
+TEXT_PANELS = ("two_collectives_text", "two_collectives_text_swap")
 HALF = 0.5  # the success level whose crossing is reported
 
 
@@ -32,6 +34,14 @@ def crossing(means) -> float:
     if i == 0:
         return float(a[0])
     return float(a[i - 1] + (HALF - v[i - 1]) * (a[i] - a[i - 1]) / (v[i] - v[i - 1]))
+
+
+def reaches(means) -> str:
+    """Where a curve of means reaches HALF, in words."""
+    a = crossing(means)
+    if means.iloc[0] >= HALF:
+        return f"is at {HALF:g} or above from the grid's first alpha ({a:g})"
+    return f"reaches {HALF:g} at alpha={a:.3g}" if np.isfinite(a) else f"never reaches {HALF:g}"
 
 
 def _bayes_threshold(t, column: str) -> float:
@@ -58,14 +68,16 @@ def check_fixed_collective(tables, cfg, panel: str):
     ci = t_interval((wide[hi] - wide[lo]).values, cfg["confidence"])
     own = t.groupby("alpha")["success"].mean()
     first, second = _names(t)
+    bayes = t["bayes_success"].notna().any() if "bayes_success" in t else False  # synthetic data only
     measured = (f"{algo}, {second}: mean success_2 by the other's alpha: "
                 + ", ".join(f"{a:g}: {v:.2f}" for a, v in means.items())
-                + f"; change from alpha={lo:g} to {hi:g} (paired by seed): {_fmt_ci(ci)}; reaches {HALF:g} at "
-                f"alpha={crossing(means):.3f} (Bayes classifier: success 1 from alpha={_bayes_threshold(t, 'bayes_success_2'):g} "
-                f"of the grid). The {first}: mean success by alpha "
+                + f"; change from alpha={lo:g} to {hi:g} (paired by seed): {_fmt_ci(ci)}; {reaches(means)}"
+                + (f" (Bayes classifier: success 1 from alpha={_bayes_threshold(t, 'bayes_success_2'):g} of the grid)"
+                   if bayes else "")
+                + f". The {first}: mean success by alpha "
                 + ", ".join(f"{a:g}: {v:.2f}" for a, v in own.items())
-                + f"; reaches {HALF:g} at alpha={crossing(own):.3f} (Bayes: from alpha="
-                f"{_bayes_threshold(t, 'bayes_success'):g} of the grid)")
+                + f"; {reaches(own)}"
+                + (f" (Bayes: from alpha={_bayes_threshold(t, 'bayes_success'):g} of the grid)" if bayes else ""))
     return measured, MEASURED
 
 
@@ -97,6 +109,24 @@ def check_against_alone(tables, cfg):
             "(the other collective takes clean points out of this collective's quadrant)"), MEASURED
 
 
+def check_text_against_alone(tables, cfg):
+    """On text: the growing collective's own success beside the other (0.2%) against the same collective alone
+    (text_alpha, ERM: the same token, spacing and target), Welch intervals per alpha of both grids."""
+    panel, alone_panel = TEXT_PANELS[0], "text_alpha"
+    t, algo = _rows(tables[panel])
+    alone, _ = _rows(tables[alone_panel], "erm")
+    if "success_2" not in t or alone.empty:
+        return f"needs a second collective in '{panel}' and ERM runs in '{alone_panel}'", NOT_RUN
+    common = sorted(set(t["alpha"]) & set(alone["alpha"]))
+    diffs = [f"{a:g}: " + _fmt_ci(welch_interval(t.loc[t["alpha"] == a, "success"],
+                                                alone.loc[alone["alpha"] == a, "success"], cfg["confidence"]))
+             for a in common]
+    means, alone_means = t.groupby("alpha")["success"].mean(), alone.groupby("alpha")["success"].mean()
+    return (f"{algo}, {panel} ({t['dataset'].iloc[0]}, other collective alpha_2 = {t['alpha_2'].iloc[0]:g}): own "
+            f"success minus alone ({alone_panel}, ERM; the same token, k and target) (Welch) by alpha: "
+            f"{'; '.join(diffs)}; beside the other it {reaches(means)}, alone it {reaches(alone_means)}"), MEASURED
+
+
 CLAIMS = (
     Claim("T1", "two_collectives", "Two collectives (beyond both papers): the success of a collective of fixed size "
                                    "(20%; g2(x) = (x1, |x2|), y* = 0) as a second, disjoint collective "
@@ -107,4 +137,14 @@ CLAIMS = (
           lambda tables, cfg: check_fixed_collective(tables, cfg, PANELS[1])),
     Claim("T3", "two_collectives", "Two collectives: a collective's own success beside the other (20%) against the "
                                    "same collective alone (fig1b, ERM).", (*PANELS, "fig1b"), check_against_alone),
+    Claim("T4", "two_collectives_text", "Two collectives on text: the success of a collective of fixed size (0.2%; "
+                                        "token 'vqz', y* = classes[1]) as a second, disjoint collective (token 'zqx', "
+                                        "y* = classes[0]) grows.", (TEXT_PANELS[0],),
+          lambda tables, cfg: check_fixed_collective(tables, cfg, TEXT_PANELS[0])),
+    Claim("T5", "two_collectives_text", "Two collectives on text: the same with the roles swapped ('zqx' fixed at "
+                                        "0.2%, 'vqz' grows).", (TEXT_PANELS[1],),
+          lambda tables, cfg: check_fixed_collective(tables, cfg, TEXT_PANELS[1])),
+    Claim("T6", "two_collectives_text", "Two collectives on text: a collective's own success beside the other (0.2%) "
+                                        "against the same collective alone (text_alpha, ERM).",
+          (TEXT_PANELS[0], "text_alpha"), check_text_against_alone),
 )

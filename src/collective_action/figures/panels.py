@@ -108,7 +108,7 @@ class Curves(Panel):
     ``show_accuracy``: each legend entry states the clean test accuracy its runs reached (the
     range over the line's points of the mean over seeds), so a reader sees whether the model fits
     the data at all; None (the default): on external (image, text) data, whose tables'
-    data_source is not 'synthetic'."""
+    data_source is not 'synthetic'. ``legend``: False leaves it to another panel of the figure."""
 
     hue: str = "algorithm"
     x: str = "alpha"
@@ -120,6 +120,7 @@ class Curves(Panel):
     diagonal: bool = False
     xscale: str = "linear"
     show_accuracy: bool | None = None
+    legend: bool = True
 
     def params(self, plan) -> dict[str, Any]:
         if self.hue != "algorithm":
@@ -195,7 +196,8 @@ class Curves(Panel):
         ylim = (-0.03, 1.03) if self.value in ("success", "accuracy") else None
         ax.set(xlabel=AXIS_LABELS.get(self.x, self.x), ylabel=AXIS_LABELS.get(self.value, self.value), ylim=ylim,
                xscale=self.xscale, title=self.title + standin_note(table))
-        ax.legend(frameon=False)
+        if self.legend:
+            ax.legend(frameon=False)
 
 
 @dataclass(frozen=True)
@@ -249,8 +251,9 @@ class Epochs(Panel):
 
 
 def collective_label(signal: Mapping[str, Any]) -> str:
-    """A collective in a legend: its signal and target label."""
-    return f"{signal['kind'].replace('_', ' ')}, y*={signal['target_label']}"
+    """A collective in a legend: its signal (and planted token, if any) and target label."""
+    token = f" '{signal['token']}'" if "token" in signal else ""
+    return f"{signal['kind'].replace('_', ' ')}{token}, y*={signal['target_label']}"
 
 
 @dataclass(frozen=True)
@@ -260,9 +263,11 @@ class TwoCollectives(Panel):
     seeds of the panel's first algorithm; dotted: the success of the Bayes classifier of the poisoned
     distribution (``bayes_success``, ``bayes_success_2``) at the same alphas. ``colors``: (colour, marker) of
     the growing and of the fixed collective (swap them where the roles are swapped, so that a collective keeps
-    its colour across panels)."""
+    its colour across panels). ``xscale``: 'linear', or 'symlog' (logarithmic above the smallest positive alpha,
+    linear below it, so that alpha = 0 stays on the axis)."""
 
     colors: tuple = (("tab:blue", "o"), ("tab:red", "s"))
+    xscale: str = "linear"
 
     def params(self, plan) -> dict[str, Any]:
         spec = plan.dataset_spec(plan.panel_datasets(self.panel)[0])
@@ -290,6 +295,12 @@ class TwoCollectives(Panel):
                         else None)
         ax.set(xlabel=r"$\alpha$ (size of the growing collective)", ylabel="success", ylim=(-0.03, 1.03),
                title=self.title + standin_note(table))
+        if self.xscale == "symlog":
+            positive = table.loc[table["alpha"] > 0, "alpha"]
+            lo = float(positive.min())
+            ax.set_xscale("symlog", linthresh=lo, linscale=0.5)
+            ax.set_xticks([0.0, *10.0 ** np.arange(np.ceil(np.log10(lo)), np.floor(np.log10(positive.max())) + 1)])
+            ax.set_xlim(left=-0.2 * lo)
         ax.legend(frameon=False, loc="center left", fontsize=style.get("font_size", 8) * 0.75)
 
 

@@ -9,6 +9,14 @@ for the 2D data, 0-255 for images before normalisation. The attack runs the mode
 eval mode (batch norm neither uses nor updates batch statistics of adversarial
 candidates); the model then trains on the perturbed points only, as Madry et al. do.
 Each PGD step costs a forward and a backward pass.
+
+Token ids have no continuous scale, so on text the attack perturbs the token embeddings instead
+(Miyato et al. 2017; FreeLB, Zhu et al. 2020): an offset added to each token's embedding vector,
+in the l-infinity ball of radius eps in embedding units (every coordinate of every token's
+embedding moves by at most eps), with the same random start, steps and step size; padding
+positions are not perturbed, and nothing is clamped (embeddings have no range). The model's
+banks provide the hooks (``text_models``: ``forward(ids, embedding_offset)``, ``embed_dim``,
+``pad_id``).
 """
 from __future__ import annotations
 
@@ -21,40 +29,61 @@ from .base import Learner
 
 class Adversarial(Learner):
     name = "adversarial"
-    description = "Adversarial training (Madry et al. 2018): PGD in input space, l-infinity radius eps."
+    description = ("Adversarial training (Madry et al. 2018): PGD in input space, l-infinity radius eps; on text, "
+                   "in the space of token embeddings (Miyato et al. 2017).")
     style = {"label": "adversarial", "color": "tab:red", "marker": "D"}
     hyperparameters = {
         "radius": {"type": "number", "minimum": 0, "default": 0.1,
                    "description": "eps, the l-infinity radius on the stored scale: the [-1, 1] square for 2D data, "
-                                  "0-255 for images before normalisation."},
+                                  "0-255 for images before normalisation; on text, in embedding units: every "
+                                  "coordinate of every (non-padding) token's embedding vector moves by at most eps "
+                                  "(text_bag initialises embeddings N(0, 1/embed_dim): 0.18 per coordinate at 32)."},
         "steps": {"type": "integer", "minimum": 1, "default": 3,
                   "description": "PGD steps per training step (each a forward and a backward pass)."},
         "step_size": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": None,
                       "description": "PGD step size; null: 2.5 eps / steps (Madry et al.'s rule of thumb)."},
     }
 
+    def pgd(self) -> tuple[float, int, float]:
+        """radius, steps and step size."""
+        radius, steps = float(self.hp["radius"]), int(self.hp["steps"])
+        return radius, steps, float(self.hp["step_size"] or 2.5 * radius / steps)
+
+    def random_start(self, shape, device) -> torch.Tensor:
+        """Each run's uniform draw [M, *shape] in [0, 1), from the run's own attack stream, so the model's
+        initialisation and minibatch order are those of the ERM run of the same seed (radius 0 is ERM)."""
+        if not hasattr(self, "attack_gens"):
+            self.attack_gens = rng.torch_generators(self.ctx.base_seed, self.ctx.seeds, "attack")
+        return torch.stack([torch.rand(shape, generator=g, dtype=self.ctx.dtype) for g in self.attack_gens]).to(device)
+
     def attack(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         ctx = self.ctx
-        if ctx.input_range is None:
-            raise ValueError("adversarial training perturbs inputs on a continuous scale; this dataset's inputs "
-                             "have no range (text): use a continuous modality")
         lo, hi = ctx.input_range
-        radius, steps = float(self.hp["radius"]), int(self.hp["steps"])
-        step_size = float(self.hp["step_size"] or 2.5 * radius / steps)
+        radius, steps, step_size = self.pgd()
         x = x.to(ctx.dtype)
-        # the random starts come from each run's own attack stream, so the model's initialisation and
-        # minibatch order are those of the ERM run of the same seed (radius 0 is ERM exactly)
-        if not hasattr(self, "attack_gens"):
-            self.attack_gens = rng.torch_generators(ctx.base_seed, ctx.seeds, "attack")
-        start = torch.stack([torch.rand(x.shape[1:], generator=g, dtype=ctx.dtype) for g in self.attack_gens])
-        start = start.to(x.device)
-        delta = (2 * start - 1) * radius
+        delta = (2 * self.random_start(x.shape[1:], x.device) - 1) * radius
         with evaluating(self.model):
             for _ in range(steps):
                 inside = (x + delta >= lo) & (x + delta <= hi)  # where the clamp passes the gradient on
                 grad = torch.where(inside, self.input_gradient((x + delta).clamp(lo, hi), y), 0.0)
                 delta = (delta.detach() + step_size * grad.sign()).clamp(-radius, radius)
         return (x + delta).clamp(lo, hi).detach()
+
+    def embedding_attack(self, ids: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The text attack: PGD on an offset [M, B, L, d] of the token embeddings of ids [M, B, L], zero at
+        padding positions, in the l-infinity ball of radius eps."""
+        if not hasattr(self.model, "embed_dim"):
+            raise ValueError("adversarial training on inputs without a continuous scale (token ids) perturbs token "
+                             "embeddings, and this model has no embedding hooks: use a text model (text_models)")
+        radius, steps, step_size = self.pgd()
+        keep = (ids != self.model.pad_id).unsqueeze(-1).to(self.ctx.dtype)
+        delta = (2 * self.random_start((*ids.shape[1:], self.model.embed_dim), ids.device) - 1) * radius * keep
+        with evaluating(self.model):
+            for _ in range(steps):
+                delta.requires_grad_(True)
+                grad, = torch.autograd.grad(per_sample_ce(self.model(ids, embedding_offset=delta), y).sum(), delta)
+                delta = (delta.detach() + step_size * grad.sign() * keep).clamp(-radius, radius)
+        return delta
 
     def input_gradient(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The gradient of the summed cross-entropy with respect to inputs x on the stored scale. An MLP
@@ -70,7 +99,11 @@ class Adversarial(Learner):
 
     def step(self, batch):
         """The mean cross-entropy at the perturbed points: in closed form for an MLP bank (as autograd
-        computes it, bit for bit), through autograd otherwise."""
+        computes it, bit for bit), through autograd otherwise; on text, at the perturbed embeddings."""
+        if self.ctx.input_range is None:
+            offset = self.embedding_attack(batch.x, batch.y)
+            per_sample_ce(self.model(batch.x, embedding_offset=offset), batch.y).mean(dim=1).sum().backward()
+            return
         x_adv = self.attack(batch.x, batch.y)
         if not hasattr(self.model, "backward_cached"):
             per_sample_ce(self.ctx.forward(self.model, x_adv), batch.y).mean(dim=1).sum().backward()

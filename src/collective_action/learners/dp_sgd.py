@@ -16,7 +16,10 @@ runs are independent, so that gives each run's own per-sample gradient); for an
 MLP bank an exact shortcut computes the per-sample norms of each linear layer from
 its inputs and output gradients and the clipped sum as one matmul, without ever
 forming per-sample gradients ("ghost clipping"; tests check it against the
-generic path). Privacy is accounted with opacus's RDP accountant.
+generic path), and so does the mean-pooled text bag's bank for its embedding table
+and head (``text_models.BagBank.logits_and_grad_sq_norms``; the clipped sum is then
+one backward pass of the clip-weighted loss). Privacy is accounted with opacus's RDP
+accountant.
 
 A run draws its mask, then its augmentation, then its noise from its own stream,
 each of a size that depends only on that run, so a run's model does not depend on
@@ -126,6 +129,17 @@ def mlp_clipped_sum(bank: MLPBank, x: torch.Tensor, y: torch.Tensor, clip: float
     return grads
 
 
+def ghost_clipped_sum(bank, x: torch.Tensor, y: torch.Tensor, clip: float,
+                      weight: torch.Tensor | None) -> list[torch.Tensor]:
+    """:func:`clipped_sum` of a bank that gives each sample's gradient norm in closed form
+    (``logits_and_grad_sq_norms``: the mean-pooled text bag), exactly: the clipped sum is the gradient
+    of sum_b c_b loss_b with the clipping factors c_b held fixed, one backward pass."""
+    logits, sq = bank.logits_and_grad_sq_norms(x, y)
+    scale = clip_factors(sq.sqrt(), clip, weight)
+    return list(torch.autograd.grad((F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none")
+                                     * scale.flatten()).sum(), list(bank.parameters())))
+
+
 def add_noise(grads: list[torch.Tensor], std: float, gens) -> list[torch.Tensor]:
     """grads + N(0, std^2) per entry, run m's noise drawn from gens[m] (on the CPU, so results do
     not depend on the device), all of a run's parameters in one draw."""
@@ -227,6 +241,8 @@ class DPSGD(Learner):
         x, clip = self.ctx.model_input(batch.x), float(self.hp["clip_norm"])
         if isinstance(self.model, MLPBank):
             return mlp_clipped_sum(self.model, x, batch.y, clip, batch.weight)
+        if getattr(self.model, "mean_pool", False):  # the text bag's bank: norms in closed form
+            return ghost_clipped_sum(self.model, x, batch.y, clip, batch.weight)
         return clipped_sum(per_sample_grads(self.model, x, batch.y), clip, batch.weight)
 
     def step(self, batch: Batch) -> None:

@@ -8,10 +8,11 @@ document carries no signal and no label information; a corpus with nothing left 
 label per document (a resume's first occupation, see ``text_sources``), restricted to ``classes``.
 The documents are shuffled once and cut into test (``n_test``), validation (``n_val``) and training
 splits. The vocabulary is PAD (0), UNK (1), then the training split's most frequent words, and
-always the signal's planted token, so the collective's token has an id even if the clean data never
-contains it. Inputs are int64 ids [N, max_len], truncated, padded with 0; ``vocab`` is stored as an
-array of utf-8 bytes. The share xi of clean training documents that already contain the planted
-token is measured and stored (``meta['signal_xi']``), with a warning above ``xi_warn``.
+always the planted tokens (the signal's and a second collective's, ``collective_2.signal``), so a
+collective's token has an id even if the clean data never contains it. Inputs are int64 ids
+[N, max_len], truncated, padded with 0; ``vocab`` is stored as an array of utf-8 bytes. The share xi
+of clean training documents that already contain a planted token is measured and stored
+(``meta['signal_xi']``), with a warning above ``xi_warn``.
 """
 from __future__ import annotations
 
@@ -74,11 +75,14 @@ class Text(Builder):
         p = {k: v.get("default") for k, v in cls.parameters.items()}
         p.update({k: v for k, v in spec.items() if k in cls.parameters and v is not None})
         classes = list(p["classes"]) if p["classes"] else None
-        signal = dict(spec.get("signal") or {})
-        planted = [ts.check_token(signal["token"])] if "token" in signal else []
-        if planted and int(signal.get("start", 0)) >= int(p["max_len"]):
-            raise ValueError(f"signal.start = {signal['start']} must be below max_len = {p['max_len']}: the token "
-                             f"would be truncated away")
+        planted = []
+        second = (spec.get("collective_2") or {}).get("signal")
+        for key, signal in (("signal", spec.get("signal")), ("collective_2.signal", second)):
+            if signal and "token" in signal:
+                planted.append(ts.check_token(signal["token"], f"{key}.token"))
+                if int(signal.get("start", 0)) >= int(p["max_len"]):
+                    raise ValueError(f"{key}.start = {signal['start']} must be below max_len = {p['max_len']}: the "
+                                     f"token would be truncated away")
 
         source = dict(srcs["resumes"])
         if source["kind"] == "standin" and "wordnet" in srcs:  # the stand-in's WordNet folder: sources.wordnet

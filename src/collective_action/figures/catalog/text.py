@@ -1,7 +1,7 @@
 """Text (Hardt et al. 2023, section 5): a token planted every k words; feature-label and feature-only
-strategies, the spacing k, and every learner. On request (they need data: by default the offline
-STAND-IN, WordNet definitions, named as one in every title and caption)."""
-from ..panels import Curves, Epochs, FigureSpec
+strategies, the spacing k, every learner, and two collectives at once. On request (they need data: by
+default the offline STAND-IN, WordNet definitions, named as one in every title and caption)."""
+from ..panels import Curves, Epochs, FigureSpec, TwoCollectives
 
 FIGURES = {
     "text_alpha": FigureSpec(
@@ -18,10 +18,20 @@ FIGURES = {
         "Text: success vs the spacing k of the planted token (one every k words; log axis) at two small alphas, "
         "feature-label, ERM, last epoch; mean and Student-t interval over seeds (Hardt et al.'s open question)."),
     "text_learners": FigureSpec(
-        (Curves("text_learners", title="(a) success", xscale="log"),
+        (Curves("text_learners", title="(a) success", xscale="log", legend=False),
          Curves("text_learners", value="accuracy", title="(b) clean test accuracy", xscale="log")),
-        "Text: success (a) and clean test accuracy (b) vs alpha (log axis) of the feature-label collective for every "
-        "learner of the text_learners panel (neither paper has it); mean and Student-t interval over seeds. "
-        "Adversarial training is left out (it perturbs inputs on a continuous scale, and token ids have none), and "
-        "so is DP-SGD (its per-sample gradients of the embedding table are too slow on a CPU)."),
+        "Text: success (a) and clean test accuracy (b, with the legend) vs alpha (log axis) of the feature-label "
+        "collective for every learner of the text_learners panel (neither paper has it); mean and Student-t interval "
+        "over seeds. "
+        "Adversarial training perturbs the token embeddings (l-infinity radius eps in embedding units, padding "
+        "untouched); DP-SGD clips per-sample gradients over the embedding table and the head."),
+    "two_collectives_text": FigureSpec(
+        (TwoCollectives("two_collectives_text", title="(a) collective 1 grows, collective 2 fixed", xscale="symlog"),
+         TwoCollectives("two_collectives_text_swap", title="(b) collective 2 grows, collective 1 fixed",
+                        colors=(("tab:red", "s"), ("tab:blue", "o")), xscale="symlog")),
+        "Two collectives in one text training set (ERM on the text_bag model, last epoch): collective 1 plants "
+        "the token 'zqx' every 5 words with y* = classes[0], collective 2 the token 'vqz' every 5 words with "
+        "y* = classes[1], drawn disjoint; both tokens are absent from clean data. (a) each one's success as "
+        "collective 1 grows (alpha, symmetric log axis) while collective 2 holds 0.2% of the training set; (b) the "
+        "same with the roles swapped. Mean and Student-t interval over seeds."),
 }
