@@ -1,6 +1,6 @@
 """The default target end to end, on a scratch copy of the workflow: where the time goes.
 
-Copies the Snakefile, workflow/ and config.yaml into a scratch directory, runs
+Copies the Snakefile, workflow/, profiles/ and config.yaml into a scratch directory, runs
 ``snakemake --cores N`` there from nothing, and sums the 'timing' line every job writes
 to its log (collective_action/timing.py) by kind of time:
 
@@ -42,6 +42,7 @@ TRAIN_PHASES = ("load", "train", "evaluate", "write")
 def scratch_copy(target: Path, warm: bool) -> None:
     shutil.copy(REPO / "Snakefile", target / "Snakefile")
     shutil.copytree(REPO / "workflow", target / "workflow")
+    shutil.copytree(REPO / "profiles", target / "profiles")  # the workflow profile (the scheduler)
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["execution"]["warm_worker"] = warm
     (target / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))

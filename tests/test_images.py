@@ -659,8 +659,8 @@ def test_an_image_table_has_train_accuracy_and_jtts_error_rates(tmp_path, repo_c
                       seeds=p["seeds"], base_seed=p["base_seed"], dataset=p["dataset"], output=poisoned, record=p)
     training.train(data_path=data, poisoned_path=poisoned, spec=jobs["train"].params(wc), output=run, threads=1,
                    device="cpu")
-    metrics.evaluate(run_path=run, data_path=data, poisoned_path=poisoned, spec=jobs["evaluate"].params(wc),
-                     output=scores)
+    metrics.evaluate(run_path=run, data_path=data, poisoned_path=poisoned,
+                     spec=jobs["evaluate"].params(wc)["collectives"]["cifar10"], output=scores)
     tables.build(panel="fig1c", spec=jobs["table"].params(wc), metrics_paths=[scores], output=str(tmp_path / "t.csv"))
     table = pd.read_csv(tmp_path / "t.csv")
     assert len(table) == 2 * 2 and table[["accuracy", "train_accuracy", "p_error",
