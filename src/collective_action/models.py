@@ -86,30 +86,29 @@ class MLPBank(nn.Module):
         return h, inputs
 
     @torch.no_grad()
+    def output_grads(self, inputs: list[torch.Tensor], grad_logits: torch.Tensor) -> list[torch.Tensor]:
+        """The loss gradient at every layer's (pre-activation) output, first layer first, for a loss whose
+        gradient with respect to the logits is ``grad_logits`` [M, B, C]: the chain rule autograd applies to
+        :meth:`forward` (its kernels), written out, because building and walking the graph costs as much as
+        the small matmuls themselves. ``inputs``: the layer inputs of :meth:`forward_cached`."""
+        grads = [grad_logits]
+        for i in range(len(self._layers) - 1, 0, -1):  # the ReLU's input was positive exactly where its output is
+            grads.insert(0, torch.ops.aten.threshold_backward(
+                torch.bmm(grads[0], self._layers[i][0].transpose(1, 2)), inputs[i], 0))
+        return grads
+
+    @torch.no_grad()
     def backward_cached(self, inputs: list[torch.Tensor], grad_logits: torch.Tensor) -> None:
-        """Accumulate into .grad the gradient of a loss whose gradient with respect to the logits is
-        ``grad_logits`` [M, B, C]: the same chain rule autograd applies to :meth:`forward`, written
-        out, because building and walking the graph costs as much as the small matmuls themselves."""
-        g = grad_logits
-        for i in range(len(self._layers) - 1, -1, -1):
-            w, b = self._layers[i]
-            grads = (torch.bmm(inputs[i].transpose(1, 2), g), g.sum(dim=1, keepdim=True))
-            for param, grad in zip((w, b), grads, strict=True):
+        """Accumulate into .grad the parameters' gradients of a loss whose gradient with respect to the
+        logits is ``grad_logits`` [M, B, C] (see :meth:`output_grads`)."""
+        for (w, b), a, g in zip(self._layers, inputs, self.output_grads(inputs, grad_logits), strict=True):
+            for param, grad in zip((w, b), (torch.bmm(a.transpose(1, 2), g), g.sum(dim=1, keepdim=True)), strict=True):
                 param.grad = grad if param.grad is None else param.grad.add_(grad)
-            if i > 0:  # the ReLU's input was positive exactly where its output is
-                g = torch.ops.aten.threshold_backward(torch.bmm(g, w.transpose(1, 2)), inputs[i], 0)
 
     @torch.no_grad()
     def input_grad_cached(self, inputs: list[torch.Tensor], grad_logits: torch.Tensor) -> torch.Tensor:
-        """The gradient with respect to the bank's input of a loss whose gradient with respect to the
-        logits is ``grad_logits``: the chain rule of :meth:`backward_cached` down to the input, without
-        the parameters' gradients (an attack on the inputs needs only this)."""
-        g = grad_logits
-        for i in range(len(self._layers) - 1, -1, -1):
-            g = torch.bmm(g, self._layers[i][0].transpose(1, 2))
-            if i > 0:
-                g = torch.ops.aten.threshold_backward(g, inputs[i], 0)
-        return g
+        """The gradient with respect to the bank's input (an attack on the inputs needs only this)."""
+        return torch.bmm(self.output_grads(inputs, grad_logits)[0], self._layers[0][0].transpose(1, 2))
 
     def state_arrays(self) -> dict[str, Any]:
         """Parameters as arrays, stacked over models, for the run artifact."""

@@ -114,12 +114,9 @@ def mlp_clipped_sum(bank: MLPBank, x: torch.Tensor, y: torch.Tensor, clip: float
     (|a_b|^2 + 1) |g_b|^2, and the clipped sum is A^T diag(c) G: one batched matmul."""
     logits, inputs = bank.forward_cached(x)
     # the loss gradient at each layer's output, as autograd computes it for the summed per-sample
-    # cross-entropy (the same kernels, so the same numbers): from the logits down through ReLU and matmul
+    # cross-entropy (the same kernels, so the same numbers)
     g = ce_logit_grad(torch.log_softmax(logits, dim=-1), y, torch.ones_like(y, dtype=logits.dtype))
-    out_grads = [g]
-    for i in range(len(inputs) - 1, 0, -1):
-        g = torch.ops.aten.threshold_backward(torch.bmm(g, bank.weights[i].transpose(1, 2)), inputs[i], 0)
-        out_grads.insert(0, g)
+    out_grads = bank.output_grads(inputs, g)
     sq = sum((a.pow(2).sum(-1) + 1) * g.pow(2).sum(-1) for a, g in zip(inputs, out_grads))  # [M, B]
     scale = clip_factors(sq.sqrt(), clip, weight).unsqueeze(-1)
     grads = []
