@@ -56,34 +56,42 @@ class Adversarial(Learner):
             self.attack_gens = rng.torch_generators(self.ctx.base_seed, self.ctx.seeds, "attack")
         return torch.stack([torch.rand(shape, generator=g, dtype=self.ctx.dtype) for g in self.attack_gens]).to(device)
 
-    def attack(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        ctx = self.ctx
-        lo, hi = ctx.input_range
+    def pgd_ascent(self, delta: torch.Tensor, gradient, keep: torch.Tensor | None = None) -> torch.Tensor:
+        """The PGD loop of both attacks, from a random start ``delta``: ``steps`` signed steps along
+        ``gradient(delta)`` (zero where ``keep`` is 0), each projected onto the l-infinity ball."""
         radius, steps, step_size = self.pgd()
-        x = x.to(ctx.dtype)
-        delta = (2 * self.random_start(x.shape[1:], x.device) - 1) * radius
         with evaluating(self.model):
             for _ in range(steps):
-                inside = (x + delta >= lo) & (x + delta <= hi)  # where the clamp passes the gradient on
-                grad = torch.where(inside, self.input_gradient((x + delta).clamp(lo, hi), y), 0.0)
-                delta = (delta.detach() + step_size * grad.sign()).clamp(-radius, radius)
-        return (x + delta).clamp(lo, hi).detach()
+                sign = gradient(delta).sign()
+                delta = (delta.detach() + step_size * (sign if keep is None else sign * keep)).clamp(-radius, radius)
+        return delta
+
+    def attack(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Input space: the perturbed inputs, within the stored scale's range."""
+        lo, hi = self.ctx.input_range
+        x = x.to(self.ctx.dtype)
+
+        def gradient(delta):
+            inside = (x + delta >= lo) & (x + delta <= hi)  # where the clamp passes the gradient on
+            return torch.where(inside, self.input_gradient((x + delta).clamp(lo, hi), y), 0.0)
+
+        delta = (2 * self.random_start(x.shape[1:], x.device) - 1) * self.pgd()[0]
+        return (x + self.pgd_ascent(delta, gradient)).clamp(lo, hi).detach()
 
     def embedding_attack(self, ids: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """The text attack: PGD on an offset [M, B, L, d] of the token embeddings of ids [M, B, L], zero at
-        padding positions, in the l-infinity ball of radius eps."""
+        """The text attack: an offset [M, B, L, d] of the token embeddings of ids [M, B, L], zero at padding
+        positions, in the l-infinity ball of radius eps."""
         if not hasattr(self.model, "embed_dim"):
             raise ValueError("adversarial training on inputs without a continuous scale (token ids) perturbs token "
                              "embeddings, and this model has no embedding hooks: use a text model (text_models)")
-        radius, steps, step_size = self.pgd()
+
+        def gradient(delta):
+            delta = delta.requires_grad_(True)
+            return torch.autograd.grad(per_sample_ce(self.model(ids, embedding_offset=delta), y).sum(), delta)[0]
+
         keep = (ids != self.model.pad_id).unsqueeze(-1).to(self.ctx.dtype)
-        delta = (2 * self.random_start((*ids.shape[1:], self.model.embed_dim), ids.device) - 1) * radius * keep
-        with evaluating(self.model):
-            for _ in range(steps):
-                delta.requires_grad_(True)
-                grad, = torch.autograd.grad(per_sample_ce(self.model(ids, embedding_offset=delta), y).sum(), delta)
-                delta = (delta.detach() + step_size * grad.sign() * keep).clamp(-radius, radius)
-        return delta
+        delta = (2 * self.random_start((*ids.shape[1:], self.model.embed_dim), ids.device) - 1) * self.pgd()[0] * keep
+        return self.pgd_ascent(delta, gradient, keep)
 
     def input_gradient(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The gradient of the summed cross-entropy with respect to inputs x on the stored scale. An MLP
