@@ -160,16 +160,13 @@ class Evaluate(Step):
     name, entry = "evaluate", "metrics"
 
     def cells(self, wc) -> list[dict[str, Any]]:
-        from itertools import product
-
-        plan, p = self.plan, self.plan.panel(wc.panel)
-        keys = list(plan.panel_cells(wc.panel))
-        keys += [c for c in product(plan.panel_datasets(wc.panel), p["algorithms"], p.get("per_epoch_alphas", []),
-                                    p["alpha_vals"]) if c not in keys]
+        """The panel's cells (its per-epoch cells are among them: the config check makes per_epoch_alphas a
+        subset of alphas), with the paths of their run, data and poisoned files."""
         return [{"dataset": d, "algorithm": a, "alpha": float(x), "alpha_val": float(v),
                  "run": paths.path("run", dataset=d, algorithm=a, alpha=x, alpha_val=v),
                  "data": paths.path("data", dataset=d),
-                 "poisoned": paths.path("poisoned", dataset=d, alpha=x, alpha_val=v)} for d, a, x, v in keys]
+                 "poisoned": paths.path("poisoned", dataset=d, alpha=x, alpha_val=v)}
+                for d, a, x, v in self.plan.panel_cells(wc.panel)]
 
     def inputs(self, wc):
         return list(dict.fromkeys(c[kind] for c in self.cells(wc) for kind in ("run", "poisoned", "data")))
