@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..stats import t_interval, welch_interval
-from .core import MEASURED, NOT_RUN, Claim, _first_rule, _fmt_ci
+from ..stats import t_interval
+from .core import MEASURED, NOT_RUN, Claim, _first_rule, _fmt_ci, welch_by_alpha
 
 ORDER = 20
 PANELS = ("two_collectives", "two_collectives_swap")
@@ -94,15 +94,10 @@ def check_against_alone(tables, cfg):
         t, algo = _rows(tables[panel])
         if "success_2" not in t:
             return f"the '{panel}' table has no second collective", NOT_RUN
-        common = sorted(set(t["alpha"]) & set(alone["alpha"]))
-        diffs = []
-        for a in common:
-            d = welch_interval(t.loc[t["alpha"] == a, "success"], alone.loc[alone["alpha"] == a, "success"],
-                               cfg["confidence"])
-            diffs.append(f"{a:g}: {_fmt_ci(d)}")
         means = t.groupby("alpha")["success"].mean()
         parts.append(f"{panel} ({t['dataset'].iloc[0]}, other collective alpha_2 = {t['alpha_2'].iloc[0]:g}): "
-                     f"own success minus alone (Welch) by alpha: {'; '.join(diffs)}; reaches {HALF:g} at "
+                     f"own success minus alone (Welch) by alpha: {welch_by_alpha(t, alone, cfg['confidence'])}; "
+                     f"reaches {HALF:g} at "
                      f"alpha={crossing(means):.3f} beside the other vs {crossing(alone_means):.3f} alone")
     return (" || ".join(parts) + ". Bayes classifier: threshold (1 - alpha_2)/3 = "
             f"{(1 - float(tables[PANELS[0]]['alpha_2'].iloc[0])) / 3:.3f} beside the other vs 1/3 alone "
@@ -117,33 +112,30 @@ def check_text_against_alone(tables, cfg):
     alone, _ = _rows(tables[alone_panel], "erm")
     if "success_2" not in t or alone.empty:
         return f"needs a second collective in '{panel}' and ERM runs in '{alone_panel}'", NOT_RUN
-    common = sorted(set(t["alpha"]) & set(alone["alpha"]))
-    diffs = [f"{a:g}: " + _fmt_ci(welch_interval(t.loc[t["alpha"] == a, "success"],
-                                                alone.loc[alone["alpha"] == a, "success"], cfg["confidence"]))
-             for a in common]
     means, alone_means = t.groupby("alpha")["success"].mean(), alone.groupby("alpha")["success"].mean()
     return (f"{algo}, {panel} ({t['dataset'].iloc[0]}, other collective alpha_2 = {t['alpha_2'].iloc[0]:g}): own "
             f"success minus alone ({alone_panel}, ERM; the same token, k and target) (Welch) by alpha: "
-            f"{'; '.join(diffs)}; beside the other it {reaches(means)}, alone it {reaches(alone_means)}"), MEASURED
+            f"{welch_by_alpha(t, alone, cfg['confidence'])}; beside the other it {reaches(means)}, "
+            f"alone it {reaches(alone_means)}"), MEASURED
+
+
+def _fixed(claim_id: str, figure: str, panel: str, text: str) -> Claim:
+    return Claim(claim_id, figure, text, (panel,), lambda tables, cfg: check_fixed_collective(tables, cfg, panel))
 
 
 CLAIMS = (
-    Claim("T1", "two_collectives", "Two collectives (beyond both papers): the success of a collective of fixed size "
-                                   "(20%; g2(x) = (x1, |x2|), y* = 0) as a second, disjoint collective "
-                                   "(g1(x) = (x1, -|x2|), y* = 1) grows, on 2D.", (PANELS[0],),
-          lambda tables, cfg: check_fixed_collective(tables, cfg, PANELS[0])),
-    Claim("T2", "two_collectives", "Two collectives: the same with the roles swapped (g1's collective fixed at 20%, "
-                                   "g2's grows).", (PANELS[1],),
-          lambda tables, cfg: check_fixed_collective(tables, cfg, PANELS[1])),
+    _fixed("T1", "two_collectives", PANELS[0], "Two collectives (beyond both papers): the success of a collective of "
+           "fixed size (20%; g2(x) = (x1, |x2|), y* = 0) as a second, disjoint collective (g1(x) = (x1, -|x2|), "
+           "y* = 1) grows, on 2D."),
+    _fixed("T2", "two_collectives", PANELS[1], "Two collectives: the same with the roles swapped (g1's collective "
+           "fixed at 20%, g2's grows)."),
     Claim("T3", "two_collectives", "Two collectives: a collective's own success beside the other (20%) against the "
                                    "same collective alone (fig1b, ERM).", (*PANELS, "fig1b"), check_against_alone),
-    Claim("T4", "two_collectives_text", "Two collectives on text: the success of a collective of fixed size (0.2%; "
-                                        "token 'vqz', y* = classes[1]) as a second, disjoint collective (token 'zqx', "
-                                        "y* = classes[0]) grows.", (TEXT_PANELS[0],),
-          lambda tables, cfg: check_fixed_collective(tables, cfg, TEXT_PANELS[0])),
-    Claim("T5", "two_collectives_text", "Two collectives on text: the same with the roles swapped ('zqx' fixed at "
-                                        "0.2%, 'vqz' grows).", (TEXT_PANELS[1],),
-          lambda tables, cfg: check_fixed_collective(tables, cfg, TEXT_PANELS[1])),
+    _fixed("T4", "two_collectives_text", TEXT_PANELS[0], "Two collectives on text: the success of a collective of "
+           "fixed size (0.2%; token 'vqz', y* = classes[1]) as a second, disjoint collective (token 'zqx', y* = "
+           "classes[0]) grows."),
+    _fixed("T5", "two_collectives_text", TEXT_PANELS[1], "Two collectives on text: the same with the roles swapped "
+           "('zqx' fixed at 0.2%, 'vqz' grows)."),
     Claim("T6", "two_collectives_text", "Two collectives on text: a collective's own success beside the other (0.2%) "
                                         "against the same collective alone (text_alpha, ERM).",
           (TEXT_PANELS[0], "text_alpha"), check_text_against_alone),

@@ -56,6 +56,12 @@ def _fmt_ci(ci) -> str:
     return f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]"
 
 
+def welch_by_alpha(a: pd.DataFrame, b: pd.DataFrame, confidence: float) -> str:
+    """'alpha: mean [low, high]; ...' of a's success minus b's (Welch: different runs) at every alpha both have."""
+    return "; ".join(f"{x:g}: {_fmt_ci(welch_interval(a.loc[a['alpha'] == x, 'success'], b.loc[b['alpha'] == x, 'success'], confidence))}"
+                     for x in sorted(set(a["alpha"]) & set(b["alpha"])))
+
+
 def _means_by_alpha(table: pd.DataFrame, algos: Sequence[str], alphas: Sequence[float], value="success") -> str:
     t = _first_rule(table)
     m = t[t["alpha"].isin(list(alphas))].groupby(["alpha", "algorithm"])[value].mean().unstack()

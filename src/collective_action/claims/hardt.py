@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..stats import t_interval, welch_interval
-from .core import MEASURED, NOT_REPRODUCED, NOT_RUN, REPRODUCED, Claim, _first_rule, _fmt_ci
+from ..stats import t_interval
+from .core import MEASURED, NOT_REPRODUCED, NOT_RUN, REPRODUCED, Claim, _first_rule, _fmt_ci, welch_by_alpha
 
 ORDER = 5
 FEATURE_LABEL, FEATURE_ONLY, SPACING, LEARNERS = "text_alpha", "text_alpha_feature_only", "text_spacing", "text_learners"
@@ -59,10 +59,8 @@ def check_h2(tables, cfg):
         # larger: feature-only reaches the level later, or never where feature-label does
         if np.isfinite(a_fl):
             ok &= bool(not np.isfinite(a_fo) or a_fo > a_fl)
-    common = sorted(set(fl["alpha"]) & set(fo["alpha"]))
-    diffs = [f"{a:g}: {_fmt_ci(welch_interval(_at(fl, a)['success'], _at(fo, a)['success'], cfg['confidence']))}"
-             for a in common]
-    measured = ("; ".join(parts) + ". Feature-label minus feature-only success (Welch) by alpha: " + "; ".join(diffs))
+    measured = ("; ".join(parts) + ". Feature-label minus feature-only success (Welch) by alpha: "
+                + welch_by_alpha(fl, fo, cfg["confidence"]))
     if not any(np.isfinite(needed_alpha(fl, level)) for level in LEVELS):
         return measured + ". Feature-label reaches none of the levels", NOT_REPRODUCED
     return measured, REPRODUCED if ok else NOT_REPRODUCED
