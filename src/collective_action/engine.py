@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import rng
+from . import devices, rng
 from .models import make_bank
 from .optim import Adam
 from .timing import phase
@@ -51,10 +51,10 @@ def tune_cpu_allocator() -> None:
 
 
 def resolve_device(name: str) -> torch.device:
+    """The config's device on this machine (a job's own check; the workflow checks at start, see devices)."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("config key 'device' is 'cuda' but no CUDA device is available")
+    devices.check_device(name)  # cuda without a CUDA device: the one message that says why and what to do
     return torch.device(name)
 
 
