@@ -154,6 +154,11 @@ def make_text_module(model_spec: Mapping[str, Any], input_shape, n_classes: int)
     raise ValueError(f"unknown text model kind '{kind}' ({', '.join(TEXT_KINDS)})")
 
 
+def per_run(ids: torch.Tensor, n_models: int) -> torch.Tensor:
+    """Token ids as every run's own batch: [M, B, L] as given, or [B, L] (shared by all runs) expanded."""
+    return ids.expand(n_models, *ids.shape) if ids.dim() == 2 else ids
+
+
 class BagBank(nn.Module):
     """M bag-of-embeddings models with their parameters stacked ([M, V, d] embeddings, [M, C, d] and [M, C]
     heads), computed with one gather from the flattened tables and one batched matmul, without vmap.
@@ -181,8 +186,7 @@ class BagBank(nn.Module):
     def _flat(self, ids: torch.Tensor):
         """ids [M, B, L] or [B, L] (shared) -> (ids [M, B, L], the flattened [M V, d] table, ids into it)."""
         m, vocab, dim = self.embedding.shape
-        if ids.dim() == 2:
-            ids = ids.expand(m, *ids.shape)
+        ids = per_run(ids, m)
         offsets = (torch.arange(m, device=ids.device) * vocab).view(m, *([1] * (ids.dim() - 1)))
         return ids, self.embedding.reshape(m * vocab, dim), (ids + offsets).reshape(-1, ids.shape[-1])
 
@@ -220,7 +224,7 @@ class BagBank(nn.Module):
         counts the pairs of positions that hold the same token."""
         if not self.mean_pool:
             raise ValueError("closed-form per-sample gradient norms need the mean-pooled bag (pool: mean)")
-        ids = ids.expand(self.n_models, *ids.shape) if ids.dim() == 2 else ids
+        ids = per_run(ids, self.n_models)
         pooled = self.features(ids)
         logits = torch.baddbmm(self.bias.unsqueeze(1), pooled, self.weight.transpose(1, 2))
         with torch.no_grad():
@@ -245,7 +249,7 @@ class TextModuleBank(ModuleBank):
         return int(module.embedding.embedding_dim)
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
-        ids = ids.expand(self.n_models, *ids.shape) if ids.dim() == 2 else ids
+        ids = per_run(ids, self.n_models)
         if self.vmapped:
             table = self.stacked[self._names.index("embedding.weight")]
             return torch.func.vmap(nn.functional.embedding)(ids, table)
@@ -254,7 +258,7 @@ class TextModuleBank(ModuleBank):
     def forward(self, ids: torch.Tensor, embedding_offset: torch.Tensor | None = None) -> torch.Tensor:
         if embedding_offset is None:
             return super().forward(ids)
-        ids = ids.expand(self.n_models, *ids.shape) if ids.dim() == 2 else ids
+        ids = per_run(ids, self.n_models)
         with torch.autocast(device_type=self.device_type, dtype=torch.bfloat16, enabled=self.amp):
             if self.vmapped:
                 def one(p, b, x, offset):
