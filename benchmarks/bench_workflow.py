@@ -18,7 +18,12 @@ Core-seconds per kind, the job count and the total wall time; ``--no-warm-worker
 measures the same without the warm worker. A second call on the built copy checks the
 no-op dry run's time.
 
-    python benchmarks/bench_workflow.py [--cores 2] [--no-warm-worker] [--keep DIR]
+``--floor`` then trains every cell of the build again, alone, one after another in this one
+process: the trainings' own core-seconds, which no scheduling or launching can remove (divided
+by the cores, a lower bound on the wall time with these numbers), and a check that each cell
+gives, bit for bit, the artifact the workflow wrote (its payload's sha256).
+
+    python benchmarks/bench_workflow.py [--cores 2] [--no-warm-worker] [--keep DIR] [--floor]
 """
 from __future__ import annotations
 
@@ -96,11 +101,65 @@ def run_watched(command: list[str], cwd: Path) -> tuple[subprocess.Popen, float]
     return proc, cpu
 
 
+def train_floor(work: Path) -> tuple[dict[str, tuple[int, float]], list[str]]:
+    """Train every run artifact's cell of the build in ``work`` again, alone: core-seconds per
+    (dataset family, algorithm) with the cell count, and the cells whose payload differs."""
+    import os
+
+    import h5py
+
+    from collective_action import paths, training
+    from collective_action.config import load_config_file
+    from collective_action.jobs import Jobs
+    from collective_action.plan import Plan
+
+    here = Path.cwd()
+    os.chdir(work)  # the plan's paths are relative to the workflow's directory
+    try:
+        config = load_config_file("config.yaml")
+        jobs, threads = Jobs(Plan(config)), int(config["execution"]["train_threads"])
+        totals: dict[str, list] = defaultdict(lambda: [0, 0.0])
+        differ = []
+        with tempfile.TemporaryDirectory() as tmp:
+            runs = Path(paths.path("run", dataset="d", algorithm="a", alpha=0, alpha_val=0)).parents[2]
+            for run in sorted(runs.glob("*/*/*.h5")):
+                wc = argparse.Namespace(**paths.parse(str(run))[1])
+                spec, inputs, again = jobs["train"].params(wc), jobs["train"].inputs(wc), Path(tmp) / "run.h5"
+                start = time.perf_counter()
+                training.train(data_path=inputs["data"], poisoned_path=inputs["poisoned"], spec=spec,
+                               output=str(again), threads=threads, device="cpu")
+                group = totals[f"{re.sub(r'_k[0-9]+$', '', wc.dataset)} {wc.algorithm}"]
+                group[0] += 1
+                group[1] += time.perf_counter() - start
+                with h5py.File(run) as old, h5py.File(again) as new:
+                    if old.attrs["payload_sha256"] != new.attrs["payload_sha256"]:
+                        differ.append(str(run))
+    finally:
+        os.chdir(here)
+    return {k: (n, t) for k, (n, t) in totals.items()}, differ
+
+
+def print_floor(work: Path, cores: int) -> None:
+    import logging
+
+    logging.disable(logging.INFO)  # training's per-cell log lines
+    totals, differ = train_floor(work)
+    total = sum(t for _, t in totals.values())
+    print(f"every cell trained again alone, one after another in one process: {total:.1f} core-s "
+          f"(at least {total / cores:.0f} s on {cores} cores with these numbers)")
+    for group, (n, seconds) in sorted(totals.items(), key=lambda kv: -kv[1][1]):
+        print(f"  {group:<28} {n:4d} cells {seconds:8.1f}")
+    cells = sum(n for n, _ in totals.values())
+    print(f"  the same artifact as the workflow's (payload sha256): {cells - len(differ)} of {cells}"
+          + (f"; differ: {', '.join(differ[:5])}" if differ else ""))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--no-warm-worker", action="store_true")
     ap.add_argument("--keep", help="build in this directory (kept) instead of a temporary one")
+    ap.add_argument("--floor", action="store_true", help="then train every cell again alone (see above)")
     args = ap.parse_args()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-workflow-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -128,6 +187,8 @@ def main() -> None:
         print(f"  {kind:<22} {seconds:8.1f}")
     print(f"  {'sum':<22} {sum(kinds.values()):8.1f}")
     print(f"  total wall time: {wall:.1f} s; no-op dry run afterwards: {noop:.2f} s")
+    if args.floor:
+        print_floor(work, args.cores)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -148,6 +148,21 @@ def test_same_seed_same_numbers(built):
     assert {p: store.sha256_file(p) for p in chain} == before
 
 
+def test_benchmark_floor_trains_every_cell_again_to_the_same_artifact(built):
+    """bench_workflow.py --floor trains every run artifact's cell again, alone, in one process: each gives the
+    payload the workflow wrote (so its time is the time of the same work)."""
+    from conftest import REPO
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import bench_workflow
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    totals, differ = bench_workflow.train_floor(built)
+    assert differ == []
+    assert sum(n for n, _ in totals.values()) == len(list((built / "results" / "runs").glob("*/*/*.h5"))) > 0
+
+
 def test_bad_config_fails_before_any_job(workflow_dir):
     edit_config(workflow_dir, lambda c: c["panels"]["fig1b"].update(alphas=[0.1, 1.5]))
     proc = snakemake(workflow_dir, "figures/fig1b.pdf", check=False)
