@@ -129,18 +129,19 @@ def weighted_ce_backward(bank, x: torch.Tensor, y: torch.Tensor, coefficients: C
         logits.backward(grad)
 
 
-def ce_logit_grad(log_p: torch.Tensor, y: torch.Tensor, grad_loss: torch.Tensor) -> torch.Tensor:
-    """The gradient with respect to the logits of sum_{m,b} grad_loss[m, b] CE[m, b], from the log-softmax
-    log_p [M, B, C], computed with the kernels autograd runs for ``per_sample_ce`` (nll_loss's backward,
-    then log-softmax's), so it equals autograd's gradient bit for bit (weighted_ce_backward's shorter
-    formula differs from it in the last bit)."""
+def cached_ce_grad(bank, x: torch.Tensor, y: torch.Tensor, per_run_mean: bool = False):
+    """For a bank with ``forward_cached`` (the MLP) on x [M, B, d]: its layer inputs, and the gradient with
+    respect to its logits of the cross-entropy summed over samples (over each run's mean with
+    ``per_run_mean``), computed with the kernels autograd runs for ``per_sample_ce`` (nll_loss's backward,
+    then log-softmax's), so that the chain rule from there (``MLPBank.output_grads``) gives autograd's
+    gradients bit for bit (weighted_ce_backward's shorter formula differs from them in the last bit)."""
+    logits, inputs = bank.forward_cached(x)
+    log_p = torch.log_softmax(logits, dim=-1)
+    grad_loss = torch.ones_like(y, dtype=logits.dtype)  # what autograd passes back to each sample's loss
+    if per_run_mean:
+        grad_loss = grad_loss / y.shape[1]
     nll = torch.zeros_like(log_p).scatter_(-1, y.unsqueeze(-1), (-grad_loss).unsqueeze(-1))
-    return torch._log_softmax_backward_data(nll, log_p, -1, log_p.dtype)
-
-
-def mean_grad(loss: torch.Tensor) -> torch.Tensor:
-    """What autograd passes back to each sample's loss from the sum over runs of each run's mean: 1/B."""
-    return torch.ones_like(loss) / loss.shape[1]
+    return inputs, torch._log_softmax_backward_data(nll, log_p, -1, log_p.dtype)
 
 
 def per_sample_ce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

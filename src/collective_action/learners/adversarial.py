@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 
 from .. import rng
-from ..engine import ce_logit_grad, evaluating, mean_grad, per_sample_ce
+from ..engine import cached_ce_grad, evaluating, per_sample_ce
 from .base import Learner
 
 
@@ -98,9 +98,7 @@ class Adversarial(Learner):
         bank fed the stored scale directly (2D data) gets it in closed form, with the kernels autograd
         would run (the same numbers, a third of the time); any other model through autograd."""
         if hasattr(self.model, "input_grad_cached") and self.ctx.normalise is None:
-            logits, cache = self.model.forward_cached(x)
-            grad = ce_logit_grad(torch.log_softmax(logits, dim=-1), y, torch.ones_like(y, dtype=logits.dtype))
-            return self.model.input_grad_cached(cache, grad)
+            return self.model.input_grad_cached(*cached_ce_grad(self.model, x, y))
         x = x.detach().requires_grad_(True)
         grad, = torch.autograd.grad(per_sample_ce(self.ctx.forward(self.model, x), y).sum(), x)
         return grad
@@ -116,6 +114,4 @@ class Adversarial(Learner):
         if not hasattr(self.model, "backward_cached"):
             per_sample_ce(self.ctx.forward(self.model, x_adv), batch.y).mean(dim=1).sum().backward()
             return
-        logits, cache = self.model.forward_cached(self.ctx.model_input(x_adv))
-        log_p = torch.log_softmax(logits, dim=-1)
-        self.model.backward_cached(cache, ce_logit_grad(log_p, batch.y, mean_grad(log_p[..., 0])))
+        self.model.backward_cached(*cached_ce_grad(self.model, self.ctx.model_input(x_adv), batch.y, per_run_mean=True))

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..engine import Batch, ce_logit_grad
+from ..engine import Batch, cached_ce_grad
 from ..models import MLPBank, ModuleBank
 from .base import Learner
 
@@ -112,11 +112,10 @@ def mlp_clipped_sum(bank: MLPBank, x: torch.Tensor, y: torch.Tensor, clip: float
     Sample b's gradient of a linear layer is a_b g_b^T (weight) and g_b (bias), with a_b
     the layer's input and g_b the loss gradient at its output, so its squared norm is
     (|a_b|^2 + 1) |g_b|^2, and the clipped sum is A^T diag(c) G: one batched matmul."""
-    logits, inputs = bank.forward_cached(x)
     # the loss gradient at each layer's output, as autograd computes it for the summed per-sample
     # cross-entropy (the same kernels, so the same numbers)
-    g = ce_logit_grad(torch.log_softmax(logits, dim=-1), y, torch.ones_like(y, dtype=logits.dtype))
-    out_grads = bank.output_grads(inputs, g)
+    inputs, grad_logits = cached_ce_grad(bank, x, y)
+    out_grads = bank.output_grads(inputs, grad_logits)
     sq = sum((a.pow(2).sum(-1) + 1) * g.pow(2).sum(-1) for a, g in zip(inputs, out_grads))  # [M, B]
     scale = clip_factors(sq.sqrt(), clip, weight).unsqueeze(-1)
     grads = []
