@@ -210,7 +210,10 @@ class BagBank(nn.Module):
 
     def forward(self, ids: torch.Tensor, embedding_offset: torch.Tensor | None = None) -> torch.Tensor:
         """ids [M, B, L] (each run its own batch) or [B, L] (shared) -> logits [M, B, C]."""
-        pooled = self.features(ids, embedding_offset)
+        return self.head(self.features(ids, embedding_offset))
+
+    def head(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Logits [M, B, C] of pooled features [M, B, d]."""
         return torch.baddbmm(self.bias.unsqueeze(1), pooled, self.weight.transpose(1, 2))
 
     def logits_and_grad_sq_norms(self, ids: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -226,7 +229,7 @@ class BagBank(nn.Module):
             raise ValueError("closed-form per-sample gradient norms need the mean-pooled bag (pool: mean)")
         ids = per_run(ids, self.n_models)
         pooled = self.features(ids)
-        logits = torch.baddbmm(self.bias.unsqueeze(1), pooled, self.weight.transpose(1, 2))
+        logits = self.head(pooled)
         with torch.no_grad():
             g = torch.softmax(logits, dim=-1) - nn.functional.one_hot(y, logits.shape[-1]).to(logits.dtype)
             mask = ids != PAD_ID
