@@ -252,20 +252,24 @@ class ModuleBank(nn.Module):
         else:
             self.models = nn.ModuleList(m.to(device=device, memory_format=self.memory_format) for m in modules)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: [M, B, *sample] (each run its own batch) or [B, *sample] (shared) -> logits [M, B, C] (float32)."""
+    def forward(self, x: torch.Tensor, **per_run: torch.Tensor | None) -> torch.Tensor:
+        """x: [M, B, *sample] (each run its own batch) or [B, *sample] (shared) -> logits [M, B, C] (float32).
+        ``per_run``: keyword inputs [M, ...] of each run's module (a text model's ``embedding_offset``);
+        those that are None are left out."""
         shared = x.dim() == self.input_ndim + 1
+        kwargs = {k: v for k, v in per_run.items() if v is not None}
         with torch.autocast(device_type=self.device_type, dtype=torch.bfloat16, enabled=self.amp):
             if self.vmapped:
                 params = dict(zip(self._names, self.stacked))
 
-                def one(p, b, xi):
-                    return torch.func.functional_call(self.base[0], (p, b), (xi,))
+                def one(p, b, xi, kw):
+                    return torch.func.functional_call(self.base[0], (p, b), (xi,), kw)
 
-                out = torch.func.vmap(one, in_dims=(0, 0, None if shared else 0))(params, self._buffers_stacked, x)
+                out = torch.func.vmap(one, in_dims=(0, 0, None if shared else 0, 0))(
+                    params, self._buffers_stacked, x, kwargs)
             else:
-                out = torch.stack([m((x if shared else x[i]).contiguous(memory_format=self.memory_format))
-                                   for i, m in enumerate(self.models)])
+                out = torch.stack([m((x if shared else x[i]).contiguous(memory_format=self.memory_format),
+                                     **{k: v[i] for k, v in kwargs.items()}) for i, m in enumerate(self.models)])
         return out.float()
 
 

@@ -242,7 +242,8 @@ class BagBank(nn.Module):
 
 class TextModuleBank(ModuleBank):
     """A ModuleBank of text models (the transformer, or any text model run one after another), with the
-    hooks of an embedding-space adversary: ``embed`` and ``forward`` with an [M, B, L, d] embedding offset."""
+    hooks of an embedding-space adversary: ``embed``, and ``forward`` with an [M, B, L, d]
+    ``embedding_offset`` (passed to each run's module by ModuleBank.forward)."""
 
     pad_id = PAD_ID
 
@@ -259,19 +260,8 @@ class TextModuleBank(ModuleBank):
         return torch.stack([m.embed(ids[i]) for i, m in enumerate(self.models)])
 
     def forward(self, ids: torch.Tensor, embedding_offset: torch.Tensor | None = None) -> torch.Tensor:
-        if embedding_offset is None:
-            return super().forward(ids)
-        ids = per_run(ids, self.n_models)
-        with torch.autocast(device_type=self.device_type, dtype=torch.bfloat16, enabled=self.amp):
-            if self.vmapped:
-                def one(p, b, x, offset):
-                    return torch.func.functional_call(self.base[0], (p, b), (x,), {"embedding_offset": offset})
-
-                out = torch.func.vmap(one)(dict(zip(self._names, self.stacked)), self._buffers_stacked, ids,
-                                           embedding_offset)
-            else:
-                out = torch.stack([m(ids[i], embedding_offset=embedding_offset[i]) for i, m in enumerate(self.models)])
-        return out.float()
+        """The text hooks' signature (as BagBank's) over ModuleBank's forward."""
+        return super().forward(ids, embedding_offset=embedding_offset)
 
 
 def make_text_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, generators, device,
