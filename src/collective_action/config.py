@@ -234,9 +234,13 @@ def _check_references(config: Mapping[str, Any], schema: Mapping[str, Any]) -> N
                 raise ConfigError(
                     f"config key 'panels.{panel}.algorithms[{i}]': algorithm '{algo}' has no entry under 'algorithms'"
                 )
-    for panel in config["claims"]["panels"]:
-        if panel not in config["panels"]:
-            raise ConfigError(f"config key 'claims.panels': panel '{panel}' is not defined under 'panels'")
+    sets = config["claims"]["panels"]
+    for name, members in (sets.items() if isinstance(sets, Mapping) else [(None, sets)]):
+        for i, panel in enumerate(members or []):
+            if panel not in config["panels"]:
+                where = "claims.panels" + (f".{name}" if name is not None else "") + f"[{i}]"
+                raise ConfigError(f"config key '{where}': panel '{panel}' is not defined under 'panels' "
+                                  f"(defined: {', '.join(sorted(config['panels']))})")
     from .figures.catalog import FIGURES
 
     for figure in config["figures"]:

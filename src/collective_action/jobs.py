@@ -212,14 +212,15 @@ class Claims(Step):
     def inputs(self, wc=None):
         """Each listed panel's table, and its per-epoch table where it has one ('<panel>_epochs')."""
         out = {}
-        for panel in self.plan.config["claims"]["panels"]:
+        for panel in self.plan.claim_panels():
             out[panel] = paths.path("table", panel=panel)
             if self.plan.panel(panel).get("per_epoch_alphas"):
                 out[f"{panel}_epochs"] = paths.path("epoch_table", panel=panel)
         return out
 
     def spec(self, wc=None):
-        return dict(self.plan.config["claims"])
+        """The claims settings, with the panels as one list (how an overlay splits them into sets changes nothing)."""
+        return {**self.plan.config["claims"], "panels": self.plan.claim_panels()}
 
     def code_roots(self, wc=None):
         from .claims import MODULES

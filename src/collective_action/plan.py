@@ -42,6 +42,14 @@ def expand_datasets(datasets: Mapping[str, Any]) -> tuple[dict[str, dict], dict[
     return concrete, families
 
 
+def claim_panels(config: Mapping[str, Any]) -> list[str]:
+    """``claims.panels`` as one list: a plain list, or the union of its named sets in order (an overlay adds a set)."""
+    panels = config["claims"]["panels"]
+    if isinstance(panels, Mapping):
+        return list(dict.fromkeys(p for members in panels.values() for p in (members or [])))
+    return list(panels)
+
+
 class Plan:
     def __init__(self, config: Mapping[str, Any], schema_path: str = str(cfgmod.REPO_SCHEMA)):
         self.schema = cfgmod.load_schema(schema_path)
@@ -114,6 +122,10 @@ class Plan:
                     and alpha in p.get("per_epoch_alphas", []) and alpha_val in p["alpha_vals"]):
                 return True
         return False
+
+    def claim_panels(self) -> list[str]:
+        """The panels whose tables the claims read: ``claims.panels``, a list or named sets read in order."""
+        return claim_panels(self.config)
 
     def panel_available(self, panel: str) -> bool:
         return panel in self.config["panels"]
