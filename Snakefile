@@ -33,6 +33,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/reporting.smk"
+include: "workflow/rules/robustness.smk"
 
 
 rule all:

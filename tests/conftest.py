@@ -21,6 +21,7 @@ def repo_config() -> dict:
 def tiny_config(base: dict) -> dict:
     """The default config at toy scale: 2 seeds, 2 alphas, a few epochs, small sets."""
     cfg = copy.deepcopy(base)
+    cfg.pop("robustness", None)  # the atlas has tests of its own (tests/test_robustness.py)
     cfg["seeds"] = 2
     cfg["training"]["epochs"] = 3
     for spec in cfg["datasets"].values():

@@ -6,7 +6,8 @@ import pytest
 
 from collective_action.claims import core as claims
 
-CFG = {"panels": ["fig1b"], "small_alpha_max": 0.1, "large_alpha_min": 0.4, "confidence": 0.95}
+CFG = {"panels": ["fig1b"], "small_alpha_max": 0.1, "large_alpha_min": 0.4, "confidence": 0.95, "paper_crossing": 0.2,
+       "crossing_tolerance": 0.05}
 
 
 def _table(success_fn, alpha_eff_fn=lambda a: a, seeds=5, noise=0.02):
@@ -58,7 +59,9 @@ def test_success_below_theorem1_bound_is_flagged():
 def test_missing_panel_is_not_run():
     out = claims.evaluate_claims({}, CFG)
     assert set(out["verdict"]) == {claims.NOT_RUN}
-    assert list(out.columns) == ["claim", "figure", "statement", "measured", "verdict"]
+    assert list(out.columns) == ["claim", "figure", "statement", "measured", "verdict", "effect", "effect_mean",
+                                 "effect_low", "effect_high", "key"]
+    assert out["key"].is_unique
 
 
 def test_crossing_point():
@@ -131,3 +134,39 @@ def test_oscillation_measures_epoch_to_epoch_change():
         rows += [dict(algorithm=algo, alpha=0.3, seed=0, epoch=e + 1, success=v) for e, v in enumerate(values)]
     osc = claims.oscillation(pd.DataFrame(rows)).set_index("algorithm")
     assert osc.loc["cvar_dro", "mean_abs_change"] == 1.0 and osc.loc["erm", "mean_abs_change"] == 0.0
+
+
+def test_a_claim_read_from_runs_that_did_not_learn_is_inconclusive():
+    """A run flagged in the table ('learned' False) among those a claim reads makes it inconclusive, saying which
+    runs and what the check says with and without them; a flagged run the claim does not read changes nothing."""
+    table = _table(paper_like, alpha_eff_fn=lambda a: 0.3 if a < 0.3 else a / 2).assign(learned=True)
+    table.loc[(table["algorithm"] == "jtt") & (table["alpha"] == 0.5) & (table["seed"] == 2), "learned"] = False
+    out = claims.evaluate_claims({"fig1b": table}, CFG).set_index("claim")
+    assert out.loc["C1", "verdict"] == claims.REPRODUCED  # reads alpha <= 0.1 only
+    assert out.loc["C2", "verdict"] == claims.INCONCLUSIVE  # reads alpha >= 0.4
+    assert out.loc["C2", "measured"].startswith("[1 of 30 runs read here did not learn")
+    assert "jtt alpha=0.5 (1)" in out.loc["C2", "measured"]
+    assert "counting them anyway the check says reproduced; leaving them out, reproduced" in out.loc["C2", "measured"]
+    assert out.loc["C12", "verdict"] == claims.INCONCLUSIVE and out.loc["C13", "verdict"] == claims.REPRODUCED
+
+
+def test_claims_carry_their_main_effect():
+    out = claims.evaluate_claims({"fig1b": _table(paper_like)}, CFG).set_index("claim")
+    c1 = out.loc["C1"]
+    assert c1["effect"].startswith("JTT - ERM") and c1["effect_low"] <= c1["effect_mean"] <= c1["effect_high"]
+    assert c1["effect_mean"] == pytest.approx(0.8, abs=0.02)
+
+
+def test_the_crossing_is_interpolated_with_a_bootstrap_interval():
+    from collective_action.claims.paper import crossing_point
+
+    assert crossing_point([0.1, 0.2, 0.3, 0.4], [0.4, 0.2, -0.2, -0.4]) == pytest.approx(0.25)
+    assert crossing_point([0.1, 0.2, 0.3], [-0.1, -0.2, -0.3]) == pytest.approx(0.1)
+    assert np.isnan(crossing_point([0.1, 0.2, 0.3], [0.1, -0.2, 0.3]))  # ends above: no crossing in the grid
+    assert crossing_point([0.1, 0.2, 0.3], [0.1, -0.2, -0.3]) == pytest.approx(0.1 + 0.1 / 3)
+    out = claims.evaluate_claims({"fig1b": _table(paper_like)}, CFG).set_index("claim")
+    # paper_like crosses between 0.2 (+0.8) and 0.4 (-0.8): at 0.3, outside 0.2 +- 0.05
+    assert out.loc["C14", "effect_mean"] == pytest.approx(0.3, abs=0.02) and out.loc["C14", "verdict"] == claims.NOT_REPRODUCED
+    near = _table(lambda algo, alpha: (0.0 if alpha < 0.2 else 1.0) if algo == "erm" else (0.8 if alpha < 0.2 else 0.2))
+    assert claims.evaluate_claims({"fig1b": near}, {**CFG, "crossing_tolerance": 0.1}).set_index("claim").loc[
+        "C14", "verdict"] == claims.REPRODUCED

@@ -117,7 +117,7 @@ def test_second_collective_has_its_own_stream_nested_over_its_size(data_file, tm
 
 def test_two_collectives_too_large_is_one_error(data_file, tmp_path):
     path, _ = data_file
-    with pytest.raises(ValueError, match="collective_2.alpha = 0.5 exceeds the whole training set"):
+    with pytest.raises(ValueError, match="alpha = 0.6 plus the second collective's 0.5 exceeds the whole training set"):
         _two(path, tmp_path, 0.6, {**SECOND, "alpha": 0.5})
     assert not (tmp_path / "two.h5").exists()
 
@@ -173,6 +173,67 @@ def test_two_collective_cell_trains_and_tables_measure_both(data_file, tmp_path)
     assert table["bayes_success"].iloc[0] == 1.0 and table["bayes_success_2"].iloc[0] == 0.0
     # a dataset without a second collective gets none of these columns
     assert tables.second_collective_columns({}, {"alpha": 0.3}, {k: v for k, v in spec.items() if k != "collective_2"}) == {}
+
+
+SAME_SIGNAL = {"alpha_ratio": 1.0, "signal": {"kind": "reflect_x2_negative", "target_label": 0}}
+
+
+def test_two_collectives_with_one_signal_and_two_targets_are_disjoint_and_measured_apart(data_file, tmp_path):
+    """Karan et al.'s direct confrontation (K1): the same g, targets 1 and 0, equal sizes (alpha_ratio 1). The
+    two are drawn disjoint, each relabels to its own target, and each one's success is measured for its own
+    target on the same images g(x)."""
+    import torch
+
+    from collective_action import metrics, tables, training
+
+    path, spec = data_file
+    spec = {**spec, "collective_2": SAME_SIGNAL}
+    pois = _two(path, tmp_path, 0.3, SAME_SIGNAL)
+    assert pois.attrs["meta"]["alpha_2"] == 0.3 and pois.attrs["meta"]["target_label_2"] == 0
+    for s in (0, 1):
+        first, second = pois[f"seed{s}/train/index"], pois[f"seed{s}/train_2/index"]
+        assert len(first) == len(second) == 300 and not set(first) & set(second)
+        assert (pois[f"seed{s}/train/x"][:, 1] <= 0).all() and (pois[f"seed{s}/train_2/x"][:, 1] <= 0).all()
+    tspec = {"dataset": "toy", "algorithm": "erm", "learner": "erm", "alpha": 0.3, "alpha_val": 0.1, "seeds": [0, 1],
+             "base_seed": 0, "signal": spec["signal"], "collective_2": SAME_SIGNAL, "model": {"kind": "logistic"},
+             "training": {"optimizer": "adam", "lr": 1e-2, "batch_size": 128, "epochs": 3, "weight_decay": 0.0,
+                          "dtype": "float32", "eval_batch_size": 512, "augment": None},
+             "hyperparameters": {}, "record_every_epoch": True}
+    cell = training.Cell(str(path), str(tmp_path / "two.h5"), tspec, torch.device("cpu"), torch.float32)
+    split = cell.split("train")
+    for m, s in enumerate((0, 1)):
+        assert (split.y[m, pois[f"seed{s}/train/index"]] == 1).all()
+        assert (split.y[m, pois[f"seed{s}/train_2/index"]] == 0).all()
+    run, met = tmp_path / "r.h5", tmp_path / "m.h5"
+    training.train(data_path=str(path), poisoned_path=str(tmp_path / "two.h5"), spec=tspec, output=str(run),
+                   threads=1, device="cpu")
+    stored = store.read_h5(run)
+    assert sorted(stored.group("model")) == ["layer0/bias", "layer0/weight"]  # logistic regression: one layer
+    metrics.evaluate(run_path=str(run), data_path=str(path), poisoned_path=str(tmp_path / "two.h5"),
+                     spec={"dataset": "toy", "signal": spec["signal"], "collective_2": SAME_SIGNAL}, output=str(met))
+    table = tables.panel_rows("p", [str(met)], ["last"], {"toy": spec})
+    data = datasets.load(str(path))
+    y_test = data["test/y"]
+    pred = stored["pred/test_signal"][-1]  # the same images for both collectives: [runs, points]
+    assert np.array_equal(stored["pred/test_signal_2"], stored["pred/test_signal"])
+    for m in range(2):
+        assert table["success"].iloc[m] == pytest.approx((pred[m][y_test == 0] == 1).mean())
+        assert table["success_2"].iloc[m] == pytest.approx((pred[m][y_test == 1] == 0).mean())
+    assert (table["alpha_2"] == 0.3).all() and (table["alpha_2_realized"] == 0.3).all()
+    # the Bayes classifier: the same codomain, opposite targets, equal sizes: neither collective can win
+    assert table["bayes_success"].iloc[0] == 0.0 and table["bayes_success_2"].iloc[0] == 0.0
+
+
+def test_the_signal_size_is_measured_on_the_stored_scale(data_file, tmp_path):
+    from collective_action import metrics
+
+    path, _ = data_file
+    out = tmp_path / "one.h5"
+    collective.poison(str(path), {"kind": "reflect_x2_negative", "target_label": 1}, 0.4, 0.0, [0, 1], 0, "toy", str(out))
+    size = metrics.signal_size(datasets.load(str(path)), store.read_h5(out), [0, 1])
+    # g moves x2 > 0 by 2 x2 and the rest not at all: about 2 x E[x2; x2 > 0] = 0.5 on U(-1, 1), at most 2
+    assert size["signal_linf"] == pytest.approx([0.5, 0.5], abs=0.06) and (size["signal_linf_max"] <= 2).all()
+    assert (size["signal_linf_max"] > 1.9).all()
 
 
 def test_bayes_success_thresholds_on_2d():

@@ -32,7 +32,7 @@ def test_repository_config_is_valid(repo_config):
         (lambda c: c["panels"]["fig1b"].update(alphas=[-0.1]), "panels.fig1b.alphas[0]"),
         (lambda c: c.update(seeds=-3), "seeds"),
         (lambda c: c["datasets"]["2d"].update(model="resnet"), "datasets.2d.model"),
-        (lambda c: c["algorithms"].update(svm={}), "algorithms.svm"),
+        (lambda c: c["algorithms"].update(svm={}), "algorithms.svm.learner"),
     ],
 )
 def test_bad_config_names_the_key(repo_config, mutate, key):

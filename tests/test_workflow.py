@@ -68,7 +68,7 @@ def test_build_produces_table_figures_and_claims(built):
     assert (built / "figures/fig1b.pdf").read_bytes().startswith(b"%PDF")
     claims = pd.read_csv(built / "results/claims.csv")
     assert {"C1", "C2", "C12", "C13"} <= set(claims.claim)
-    assert set(claims.verdict) <= {"reproduced", "not reproduced", "not run", "measured"}
+    assert set(claims.verdict) <= {"reproduced", "not reproduced", "not run", "measured", "inconclusive"}
     # every artifact behind the figure carries provenance
     prov = store.read_sidecar(built / "figures/fig1b.pdf")
     assert prov["inputs"]["table_fig1b"]["sha256"] == store.sha256_file(built / "results/tables/fig1b.csv")

@@ -14,12 +14,14 @@ def rst_escape(text: str) -> str:
 
 
 def describe_data(plan, datasets) -> str:
-    """What scale and what data a result rests on, in words."""
+    """What scale and what data a result rests on, in words ('' for none: the atlas's figures say it themselves)."""
+    if not datasets:
+        return ""
     parts = []
     for d in sorted(set(datasets)):
         spec = plan.dataset_spec(d)
         seeds, epochs = len(plan.seeds(d)), plan.training(d)["epochs"]
-        model = plan.config["models"][spec["model"]]
+        model = plan.model(d)
         if is_synthetic(spec):
             parts.append(f"{d}: synthetic, n_train={spec['n_train']}, {seeds} seeds, {epochs} epochs, "
                          f"MLP {model.get('hidden')} (the paper's scale)")

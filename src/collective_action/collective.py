@@ -15,7 +15,7 @@ of members and the same share of the firm's data; a size that needs more members
 than there are eligible points is an error naming the dataset.
 
 A second collective (the dataset's ``collective_2``: its own signal, target label
-and size alpha_2, training split only) joins the same training set: round(alpha_2 * n)
+and size alpha_2, fixed or a ratio of alpha, training split only) joins the same training set: round(alpha_2 * n)
 members drawn uniformly from the points that are not in the first collective (and
 that its own signal lets join), from a stream of its own (``collective_2``), so the
 two collectives are disjoint; for one seed the second collective is nested across
@@ -36,6 +36,15 @@ import numpy as np
 
 from . import datasets, rng, store
 from .signals import make_signal
+
+
+def second_alpha(second: Mapping[str, Any], alpha: float) -> float:
+    """The second collective's size in a cell whose first collective has size ``alpha``: ``collective_2.alpha``
+    (a fixed share of the training set) or ``alpha_ratio`` times alpha (equal sizes at ratio 1, as in Karan et
+    al.'s two-collective experiments)."""
+    if second.get("alpha") is not None:
+        return float(second["alpha"])
+    return float(round(float(second["alpha_ratio"]) * float(alpha), 12))
 
 
 def collective_size(alpha: float, n: int) -> int:
@@ -81,31 +90,36 @@ def poison(
     output: str,
     record: Mapping[str, Any] | None = None,
     collective_2: Mapping[str, Any] | None = None,
+    stream: str | None = None,
 ) -> None:
     """Write the poisoned cell; ``record`` is the config slice kept as provenance (the rule's params);
-    ``collective_2`` ({alpha, signal}) declares a second collective, training split only."""
+    ``collective_2`` ({alpha, signal}) declares a second collective, training split only; ``stream`` names
+    the random streams that draw the collectives (the dataset's own name unless a robustness variant of a
+    dataset draws the collectives of the dataset it derives from)."""
+    stream = stream or dataset
     second = dict(collective_2) if collective_2 else None
     data = datasets.load(data_path)
     signal = make_signal(signal_spec, data)
     signal_2 = make_signal(second["signal"], data) if second else None
-    if second and alpha + float(second["alpha"]) > 1.0:
-        raise ValueError(f"datasets.{dataset}: alpha = {alpha:g} plus collective_2.alpha = {second['alpha']:g} "
+    alpha_2 = second_alpha(second, alpha) if second else 0.0
+    if second and alpha + alpha_2 > 1.0:
+        raise ValueError(f"datasets.{dataset}: alpha = {alpha:g} plus the second collective's {alpha_2:g} "
                          f"exceeds the whole training set")
     arrays: dict[str, np.ndarray] = {}
     for seed in seeds:
         for split, size in (("train", alpha), ("val", alpha_val)):
             arrays[f"seed{seed}/{split}/index"], arrays[f"seed{seed}/{split}/x"] = _plant(
-                data, split, size, signal, _streams(base_seed, seed, dataset, split),
+                data, split, size, signal, _streams(base_seed, seed, stream, split),
                 what=f"datasets.{dataset} ({split} split, signal '{signal_spec['kind']}')")
         if second:
             arrays[f"seed{seed}/train_2/index"], arrays[f"seed{seed}/train_2/x"] = _plant(
-                data, "train", float(second["alpha"]), signal_2, _streams(base_seed, seed, dataset, "train", "_2"),
+                data, "train", alpha_2, signal_2, _streams(base_seed, seed, stream, "train", "_2"),
                 exclude=arrays[f"seed{seed}/train/index"],
                 what=f"datasets.{dataset}.collective_2 (signal '{second['signal']['kind']}')")
     meta = {"dataset": dataset, "alpha": alpha, "alpha_val": alpha_val, "seeds": list(seeds),
             "target_label": int(signal.target_label)}
     if second:
-        meta.update(alpha_2=float(second["alpha"]), target_label_2=int(signal_2.target_label))
+        meta.update(alpha_2=alpha_2, target_label_2=int(signal_2.target_label))
     config = dict(record or {"dataset": dataset, "signal": dict(signal_spec), "alpha": alpha, "alpha_val": alpha_val,
                              "seeds": list(seeds), "base_seed": base_seed})
     if second and "collective_2" not in config:

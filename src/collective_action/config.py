@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -98,7 +99,7 @@ def generated_defs() -> dict:
             "required": ["learner"],
             "properties": {"learner": {"enum": LEARNERS.names(), "description": "The learner (learners/<name>.py)."},
                            **STYLE_KEYS},
-            "allOf": [{"if": {"properties": {"learner": {"const": e.name}}},
+            "allOf": [{"if": {"required": ["learner"], "properties": {"learner": {"const": e.name}}},
                        "then": {"$ref": f"#/$defs/learner_{e.name}"}} for e in LEARNERS],
             "unevaluatedProperties": False,
         },
@@ -126,19 +127,183 @@ def generated_defs() -> dict:
     }
 
 
-def _error(err, prefix=()) -> ConfigError:
-    path = [*prefix, *err.absolute_path]
-    message = err.message
-    if err.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(err.instance, Mapping):
-        known = set(err.schema.get("properties", {}))
-        for sub in err.schema.get("allOf", []):  # properties of the matching if/then clauses
-            known |= set(sub.get("then", {}).get("properties", {}))
-        extra = sorted(k for k in err.instance if k not in known) if err.validator == "additionalProperties" else \
-            sorted(k for k in err.instance if str(k) in message)
-        if extra:
-            path.append(extra[0])
-            message = "unknown key" + (f" (allowed here: {', '.join(sorted(known))})" if known else "")
-    return ConfigError(f"config key '{_key_path(path)}': {message}")
+# ----------------------------------------------------------------------------- schema errors, named by key
+TYPE_WORDS = {"integer": "an integer", "number": "a number", "string": "a string", "boolean": "true or false",
+              "object": "a mapping", "array": "a list", "null": "null"}
+
+
+@functools.cache
+def _validator_class():
+    """Draft 2020-12 with strict integers (10.0 is not an integer: the code would take range(10.0)) and the
+    formats the schema asserts ('token': one token of the text tokeniser)."""
+    import jsonschema
+
+    base = jsonschema.Draft202012Validator
+    checker = base.TYPE_CHECKER.redefine("integer", lambda _, x: isinstance(x, int) and not isinstance(x, bool))
+    formats = jsonschema.FormatChecker(formats=())
+    formats.checks("token")(_is_single_token)
+    return jsonschema.validators.extend(base, type_checker=checker), formats
+
+
+def _is_single_token(value) -> bool:
+    if not isinstance(value, str):
+        return True  # the type is checked on its own
+    from .datasets.text_sources import tokenize  # here: the text module is read only when a config plants a token
+
+    return tokenize(value) == [value]
+
+
+def _validator(schema: Mapping[str, Any]):
+    cls, formats = _validator_class()
+    return cls(schema, format_checker=formats)
+
+
+def _show(value) -> str:
+    """A value as the user wrote it in YAML."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value)
+
+
+def _type_words(types) -> str:
+    types = [types] if isinstance(types, str) else list(types)
+    words = [TYPE_WORDS.get(t, t) for t in types]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _type_of(value) -> str:
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array",
+            dict: "object"}.get(type(value), "object" if isinstance(value, Mapping) else type(value).__name__)
+
+
+def _resolve(root: Mapping[str, Any], ref: str) -> Mapping[str, Any]:
+    node: Any = root
+    for part in ref.lstrip("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def _known_keys(schema: Mapping[str, Any], instance: Mapping[str, Any], root: Mapping[str, Any]) -> set | None:
+    """The keys a (dispatching) schema allows in ``instance``: its properties, those of what it refers to, and
+    those of the if/then clauses whose condition holds; None when the schema dispatches (on a learner, a signal
+    kind, a generator or builder, a model kind) and no clause applies, since then the key that dispatches is the
+    error (or is checked later) and which other keys are allowed is not known."""
+    if not isinstance(schema, Mapping):
+        return set()
+    known = set(schema.get("properties", {}))
+    parts = [_resolve(root, schema["$ref"])] if "$ref" in schema else []
+    clauses = list(schema.get("allOf", []))
+    parts += [c for c in clauses if "if" not in c]
+    dispatch = [c for c in clauses if "if" in c]
+    if dispatch:
+        matched = [c for c in dispatch if _validator(c["if"]).is_valid(instance)]
+        if not matched:
+            return None
+        parts += [c.get("then", {}) for c in matched]
+    if "if" in schema:
+        parts.append(schema.get("then" if _validator(schema["if"]).is_valid(instance) else "else", {}))
+    for part in parts:
+        sub = _known_keys(part, instance, root)
+        if sub is None:
+            return None
+        known |= sub
+    return known
+
+
+def _describe(err, root: Mapping[str, Any]) -> tuple[tuple, str] | None:
+    """(key path, what is wrong and what it must be) of one schema error; None for an error that only echoes
+    another one (a property that an if/then clause rejected counts as unevaluated, and unevaluatedProperties
+    would call a good key unknown)."""
+    path = tuple(err.absolute_path)
+    kind, bound, value = err.validator, err.validator_value, err.instance
+    if "propertyNames" in err.relative_schema_path:  # the error is about a key's name, reported at its parent
+        return (*path, value), f"the name {value!r} is not allowed: names must match {err.schema.get('pattern')}"
+    if kind in ("additionalProperties", "unevaluatedProperties") and isinstance(value, Mapping):
+        known = _known_keys(err.schema, value, root) if kind == "unevaluatedProperties" else \
+            set(err.schema.get("properties", {}))
+        if known is None:
+            return None
+        extra = [k for k in value if k not in known]
+        if not extra:
+            return None
+        allowed = f" (allowed here: {', '.join(sorted(map(str, known)))})" if known else ""
+        return (*path, extra[0]), f"unknown key{allowed}"
+    if kind == "required" and isinstance(value, Mapping):
+        missing = [k for k in bound if k not in value]
+        why = err.schema.get("$comment")
+        return (*path, missing[0]), "required key missing" + (f": {why}" if why else "")
+    if kind in ("oneOf", "anyOf"):
+        return _describe_alternatives(err, root, path)
+    if kind == "type":
+        return path, f"must be {_type_words(bound)}, not {_show(value)} ({_type_words(_type_of(value))})"
+    if kind in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        op = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}[kind]
+        return path, f"{_show(value)} is out of range: must be {op} {bound}"
+    if kind == "enum":
+        return path, f"{_show(value)} is not allowed: must be one of {', '.join(map(_show, bound))}"
+    if kind == "const":
+        return path, f"{_show(value)} is not allowed: must be {_show(bound)}"
+    if kind in ("minLength", "maxLength"):
+        if kind == "minLength" and bound == 1:
+            return path, f"{_show(value)} is empty: must be a non-empty string"
+        return path, f"{_show(value)} has {len(value)} characters: must have {'at least' if kind == 'minLength' else 'at most'} {bound}"
+    if kind in ("minItems", "maxItems", "minProperties", "maxProperties"):
+        what = "items" if kind.endswith("Items") else "entries"
+        if kind.startswith("min") and bound == 1:
+            return path, f"{_show(value)} is empty: must have at least one of its {what}"
+        count = f"{len(value)} {what[:-1] if len(value) == 1 and what == 'items' else what}"
+        return path, f"has {count}: must have {'at least' if kind.startswith('min') else 'at most'} {bound}"
+    if kind == "uniqueItems" and isinstance(value, list):
+        for i, item in enumerate(value):
+            for j in range(i):
+                if _same(value[j], item):
+                    return (*path, i), (f"{_show(item)} repeats '{_key_path((*path, j))}': the items must be unique")
+    if kind == "multipleOf":
+        return path, f"{_show(value)} is not a multiple of {bound} (must be one)"
+    if kind == "pattern":
+        return path, f"{_show(value)} does not match the pattern {bound} (must match it)"
+    if kind == "format" and bound == "token":
+        from .datasets.text_sources import tokenize
+
+        return path, (f"{_show(value)} is not a single token of the tokeniser (it reads {tokenize(value)}): must be "
+                      f"lower-case letters and digits, optionally ending in + or #, as the text builder tokenises "
+                      f"documents")
+    return path, err.message
+
+
+def _describe_alternatives(err, root: Mapping[str, Any], path: tuple) -> tuple[tuple, str]:
+    """oneOf/anyOf: alternatives that each require a key (give 'alpha' or 'alpha_ratio') name the key; others
+    name the deepest error of the alternatives."""
+    value, alternatives = err.instance, err.validator_value
+    if isinstance(value, Mapping) and all(set(a) == {"required"} for a in alternatives):
+        keys = [k for a in alternatives for k in a["required"]]
+        either = " or ".join(f"'{_key_path((*path, k))}'" for k in keys)
+        present = [k for k in keys if k in value]
+        if not present:
+            return (*path, keys[0]), f"required key missing: give {either}"
+        return (*path, present[-1]), f"give {either}, not both"
+    described = [d for d in (_describe(e, root) for e in err.context) if d is not None]
+    if described:
+        return max(described, key=lambda d: len(d[0]))
+    return path, err.message
+
+
+def _same(a, b) -> bool:
+    return a == b and isinstance(a, bool) == isinstance(b, bool)
+
+
+def _first_error(errors, root: Mapping[str, Any], prefix=()) -> ConfigError | None:
+    """The one error to report: the deepest of the errors that are not echoes of another (a single mistake
+    gives one error, a moved key two: the key missing where it was and unknown where it went)."""
+    described = [d for d in (_describe(e, root) for e in errors) if d is not None]
+    if not described:
+        return None
+    path, message = max(described, key=lambda d: len(d[0]))  # max keeps the first of equal depth
+    return ConfigError(f"config key '{_key_path([*prefix, *path])}': {message}")
 
 
 def _with_learners(config: Mapping[str, Any]) -> dict:
@@ -150,97 +315,122 @@ def _with_learners(config: Mapping[str, Any]) -> dict:
     return config
 
 
-def validate(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
-    """Validate against the JSON schema, then the cross-references; raise one ConfigError."""
+def validate(config: Mapping[str, Any], schema: Mapping[str, Any], remember: bool = True) -> None:
+    """Validate against the JSON schema, then the cross-references, then what the config alone says about the
+    data (:mod:`checks`): raise one ConfigError naming the key, before any job."""
     from .learners import LEARNERS
 
     for name, algo in (config.get("algorithms") or {}).items():
         if isinstance(algo, Mapping) and "learner" not in algo and name not in LEARNERS:
-            raise ConfigError(f"config key 'algorithms.{name}': no learner named '{name}'; say which learner it runs "
-                              f"with 'learner:' (learners: {', '.join(LEARNERS.names())})")
-    marker = _validated_marker(config, schema)
+            raise ConfigError(f"config key 'algorithms.{name}.learner': required key missing: no learner is named "
+                              f"'{name}', so say which learner it runs (learners: {', '.join(LEARNERS.names())})")
+    marker = _validated_marker(config, schema) if remember else None
     if marker is not None and marker.exists():
         return
-    import jsonschema  # here: importing it is a third of a no-op dry run's own time
-
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(_with_learners(config)),
-                    key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
-    if errors:
-        raise _error(jsonschema.exceptions.best_match(errors))
+    error = _first_error(_validator(schema).iter_errors(_with_learners(config)), schema)
+    if error is not None:
+        raise error
     _check_references(config, schema)
+    from . import checks
+
+    checks.check(config, schema)
     if marker is not None:
         with contextlib.suppress(OSError):  # a read-only working directory: validate every time
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.touch()
 
 
+@functools.cache
+def _checks_version() -> str:
+    """What else decides whether a config passes: this module's and the checks' code, and the registries'
+    metadata that the checks read (classes, data kinds)."""
+    from .datasets.builders import BUILDERS
+    from .datasets.generators import GENERATORS
+    from .learners import LEARNERS
+    from .signals import SIGNALS
+
+    here = Path(__file__).parent
+    text = (here / "config.py").read_text() + (here / "checks.py").read_text()
+    text += repr([(e.name, e.meta) for reg in (BUILDERS, GENERATORS, LEARNERS, SIGNALS) for e in reg])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _validated_marker(config: Mapping[str, Any], schema: Mapping[str, Any]) -> Path | None:
-    """A file whose presence says that exactly this config passed exactly this schema (both hashed), kept in
-    Snakemake's folder of the working directory where there is one: a dry run with an unchanged config
-    skips the schema check (a fifth of its time), any change to either is checked again."""
+    """A file whose presence says that exactly this config passed exactly this schema and these checks (all
+    hashed), kept in Snakemake's folder of the working directory where there is one: a dry run with an
+    unchanged config skips the checks (a fifth of its time), any change to any of them is checked again."""
     from .store import canonical_json
 
     if not VALIDATED_DIR.parent.parent.is_dir():
         return None
-    digest = hashlib.sha256(canonical_json([config, schema]).encode()).hexdigest()[:32]
+    digest = hashlib.sha256(canonical_json([config, schema, _checks_version()]).encode()).hexdigest()[:32]
     return VALIDATED_DIR / digest
 
 
 def validate_at(instance: Any, schema: Mapping[str, Any], definition: str, key: tuple) -> None:
     """Validate one value against ``$defs/<definition>``; the error names ``key`` and below."""
-    import jsonschema
-
     sub = {"$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
-    errors = list(jsonschema.Draft202012Validator(sub).iter_errors(instance))
-    if errors:
-        raise _error(jsonschema.exceptions.best_match(errors), key)
+    error = _first_error(_validator(sub).iter_errors(instance), sub, key)
+    if error is not None:
+        raise error
+
+
+def _defined(section: str, name: str, names) -> str:
+    """Where a name that is referred to would be defined, and what is."""
+    return f"(no key '{section}.{name}'; defined: {', '.join(sorted(map(str, names)))})"
 
 
 def _check_references(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
     from .datasets import maker
+    from .datasets.builders import BUILDERS
+    from .datasets.generators import GENERATORS
 
     datasets = config["datasets"]
     for name, spec in datasets.items():
-        if ("generator" in spec) == ("builder" in spec):
-            raise ConfigError(f"config key 'datasets.{name}': needs exactly one of 'generator' (synthetic) or "
-                              f"'builder' (external data)")
+        where = f"datasets.{name}"
+        if "generator" not in spec and "builder" not in spec:
+            raise ConfigError(f"config key '{where}.generator': required key missing: a dataset needs "
+                              f"'{where}.generator' (synthetic data: {', '.join(GENERATORS.names())}) or "
+                              f"'{where}.builder' (external data: {', '.join(BUILDERS.names())})")
+        if "generator" in spec and "builder" in spec:
+            raise ConfigError(f"config key '{where}.builder': a dataset takes '{where}.generator' (synthetic) or "
+                              f"'{where}.builder' (external data), not both")
         family = maker(spec).meta.get("family")
         if family and (family in spec) + (f"{family}s" in spec) != 1:
-            kind = spec.get("generator") or spec.get("builder")
-            raise ConfigError(f"config key 'datasets.{name}': '{kind}' needs exactly one of '{family}' or "
-                              f"'{family}s'")
+            kind = "generator" if "generator" in spec else "builder"
+            both = family in spec
+            raise ConfigError(f"config key '{where}.{family + 's' if both else family}': "
+                              + ("" if both else "required key missing: ")
+                              + f"{kind} '{spec[kind]}' takes '{where}.{family}' (one dataset) or '{where}.{family}s' "
+                              f"(a family: one dataset per value)" + (", not both" if both else ""))
         if spec["model"] not in config["models"]:
-            raise ConfigError(
-                f"config key 'datasets.{name}.model': unknown model '{spec['model']}' "
-                f"(defined: {sorted(config['models'])})"
-            )
+            raise ConfigError(f"config key '{where}.model': unknown model '{spec['model']}' "
+                              f"{_defined('models', spec['model'], config['models'])}")
         for algo, override in (spec.get("algorithms") or {}).items():
             if algo not in config["algorithms"]:
-                raise ConfigError(f"config key 'datasets.{name}.algorithms.{algo}': no algorithm '{algo}' under "
-                                  f"'algorithms'")
+                raise ConfigError(f"config key '{where}.algorithms.{algo}': no algorithm '{algo}' to override "
+                                  f"{_defined('algorithms', algo, config['algorithms'])}")
             merged = deep_merge(_with_learners(config)["algorithms"][algo], override)
             validate_at(merged, schema, "algorithm", ("datasets", name, "algorithms", algo))
     for panel, spec in config["panels"].items():
         if spec["dataset"] not in datasets:
-            raise ConfigError(
-                f"config key 'panels.{panel}.dataset': unknown dataset '{spec['dataset']}' (defined: {sorted(datasets)})"
-            )
-        extra = sorted(set(spec.get("per_epoch_alphas", [])) - set(spec["alphas"]))
-        if extra:
-            raise ConfigError(f"config key 'panels.{panel}.per_epoch_alphas': {extra} not in the panel's alphas")
+            raise ConfigError(f"config key 'panels.{panel}.dataset': unknown dataset '{spec['dataset']}' "
+                              f"{_defined('datasets', spec['dataset'], datasets)}")
+        for i, alpha in enumerate(spec.get("per_epoch_alphas", [])):
+            if alpha not in spec["alphas"]:
+                raise ConfigError(f"config key 'panels.{panel}.per_epoch_alphas[{i}]': {alpha} is not one of the "
+                                  f"panel's alphas ('panels.{panel}.alphas': {spec['alphas']}); it must be")
         for i, algo in enumerate(spec["algorithms"]):
             if algo not in config["algorithms"]:
-                raise ConfigError(
-                    f"config key 'panels.{panel}.algorithms[{i}]': algorithm '{algo}' has no entry under 'algorithms'"
-                )
+                raise ConfigError(f"config key 'panels.{panel}.algorithms[{i}]': unknown algorithm '{algo}' "
+                                  f"{_defined('algorithms', algo, config['algorithms'])}")
     sets = config["claims"]["panels"]
     for name, members in (sets.items() if isinstance(sets, Mapping) else [(None, sets)]):
         for i, panel in enumerate(members or []):
             if panel not in config["panels"]:
                 where = "claims.panels" + (f".{name}" if name is not None else "") + f"[{i}]"
-                raise ConfigError(f"config key '{where}': panel '{panel}' is not defined under 'panels' "
-                                  f"(defined: {', '.join(sorted(config['panels']))})")
+                raise ConfigError(f"config key '{where}': unknown panel '{panel}' "
+                                  f"{_defined('panels', panel, config['panels'])}")
     from .figures.catalog import FIGURES
 
     for figure in config["figures"]:

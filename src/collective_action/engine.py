@@ -306,6 +306,36 @@ def load_run_states(bank, states: Mapping[str, torch.Tensor]) -> None:
         current[key].data.copy_(value)
 
 
+class TrainingDiverged(FloatingPointError):
+    """Some runs' parameters became NaN or infinite: a loss that is not finite, a learning rate far too large."""
+
+    def __init__(self, runs: Sequence[int], epoch: int, stage: str, names: Sequence[str], cell: str = ""):
+        self.runs, self.epoch, self.stage, self.names = list(runs), epoch, stage, list(names)
+        where = f"cell {cell}: " if cell else ""
+        super().__init__(f"{where}non-finite parameters ({', '.join(self.names)}) in the runs of seeds {self.runs} "
+                         f"after epoch {epoch} of {stage}: the loss or its gradient overflowed (a learning rate too "
+                         f"large, or inputs far outside the model's scale); the job writes nothing")
+
+    def in_cell(self, cell: str) -> TrainingDiverged:
+        return TrainingDiverged(self.runs, self.epoch, self.stage, self.names, cell)
+
+
+@torch.no_grad()
+def check_finite(banks: Sequence[torch.nn.Module], seeds: Sequence[int], epoch: int, stage: str) -> None:
+    """Raise :class:`TrainingDiverged` if any run of any bank has a parameter or buffer that is NaN or infinite."""
+    bad = torch.zeros(len(seeds), dtype=torch.bool)
+    names: list[str] = []
+    for bank in banks:
+        for name, value in run_states(bank).items():
+            if value.is_floating_point():
+                runs = ~torch.isfinite(value.reshape(len(seeds), -1)).all(dim=1).cpu()
+                if runs.any():
+                    bad |= runs
+                    names.append(name)
+    if bad.any():
+        raise TrainingDiverged([s for s, b in zip(seeds, bad.tolist()) if b], epoch, stage, names[:4])
+
+
 @dataclass(frozen=True)
 class Batch:
     """One minibatch of every run: positions idx [M, B] in each run's training split, inputs x
@@ -377,17 +407,19 @@ class FitContext:
             return predict_split(bank, self.train, self.evaluator.batch_size, self.normalise)
 
     def train_loop(self, banks: Sequence[torch.nn.Module], gens, epochs: int, step: Callable[[Batch], None],
-                   record=None, batches: Callable | None = None) -> None:
+                   record=None, batches: Callable | None = None, stage: str = "training") -> None:
         """The one training loop: minibatches, ``step`` (which leaves gradients on the banks'
-        parameters), the optimiser step, and after every epoch the evaluator's record of ``record``."""
+        parameters), the optimiser step, and after every epoch a check that every run's parameters are
+        finite (:class:`TrainingDiverged` names the runs and the epoch) and the evaluator's record of ``record``."""
         opt = self.optimizer(*banks)
         for bank in banks:
             bank.train()
-        for _ in range(epochs):
+        for epoch in range(epochs):
             for batch in (batches or self.shuffled_batches)(gens):
                 opt.zero_grad()
                 step(batch)
                 opt.step()
+            check_finite(banks, self.seeds, epoch + 1, stage)
             if record is not None:
                 self.evaluator.record(record)
         if record is not None:

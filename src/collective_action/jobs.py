@@ -102,16 +102,27 @@ class Prepare(Step):
         return [f"{PKG}.datasets", maker(spec).module, *extra]
 
 
+def _shared(plan: Plan, dataset: str, **extra: str) -> dict[str, str]:
+    """What a dataset derived by the robustness atlas adds to a job's params: its origin, whose random streams
+    it uses (so that a variant's collectives are the baseline's where the sizes and seeds agree), and the
+    datasets whose files it reads; nothing for a dataset of the config."""
+    origin = plan.origin(dataset)
+    if origin == dataset:
+        return {}
+    return {"stream": origin, **{k: v for k, v in extra.items() if v != dataset}}
+
+
 class Poison(Step):
     name, entry = "poison", "collective"
 
     def inputs(self, wc):
-        return {"data": paths.path("data", dataset=wc.dataset)}
+        return {"data": paths.path("data", dataset=self.plan.data_name(wc.dataset))}
 
     def spec(self, wc):
         return {"dataset": wc.dataset, **_collectives(self.plan.dataset_spec(wc.dataset)),
                 "alpha": float(wc.alpha), "alpha_val": float(wc.alpha_val), "seeds": self.plan.seeds(wc.dataset),
-                "base_seed": self.plan.config["base_seed"]}
+                "base_seed": self.plan.config["base_seed"],
+                **_shared(self.plan, wc.dataset, data_dataset=self.plan.data_name(wc.dataset))}
 
     def code_roots(self, wc):
         return [*super().code_roots(wc), *_signal_modules(self.plan.dataset_spec(wc.dataset))]
@@ -121,8 +132,9 @@ class Train(Step):
     name, entry = "train", "training"
 
     def inputs(self, wc):
-        return {"data": paths.path("data", dataset=wc.dataset),
-                "poisoned": paths.path("poisoned", dataset=wc.dataset, alpha=wc.alpha, alpha_val=wc.alpha_val)}
+        return {"data": paths.path("data", dataset=self.plan.data_name(wc.dataset)),
+                "poisoned": paths.path("poisoned", dataset=self.plan.poison_name(wc.dataset), alpha=wc.alpha,
+                                       alpha_val=wc.alpha_val)}
 
     def spec(self, wc):
         plan, spec = self.plan, self.plan.dataset_spec(wc.dataset)
@@ -135,11 +147,13 @@ class Train(Step):
             "seeds": plan.seeds(wc.dataset),
             "base_seed": plan.config["base_seed"],
             **_collectives(spec),
-            "model": plan.config["models"][spec["model"]],
+            "model": plan.model(wc.dataset),
             "training": plan.training(wc.dataset),
             "hyperparameters": plan.hyperparameters(wc.dataset, wc.algorithm),
             "record_every_epoch": plan.records_every_epoch(wc.dataset, wc.algorithm, float(wc.alpha),
                                                            float(wc.alpha_val)),
+            **_shared(plan, wc.dataset, data_dataset=plan.data_name(wc.dataset),
+                      poisoned_dataset=plan.poison_name(wc.dataset)),
         }
 
     def code_roots(self, wc):
@@ -148,7 +162,7 @@ class Train(Step):
         learner = self.plan.algorithm(wc.algorithm)["learner"]
         spec = self.plan.dataset_spec(wc.dataset)
         # text model kinds (text_*) live in text_models, which models.make_bank imports by name for text jobs only
-        text = [f"{PKG}.text_models"] if self.plan.config["models"][spec["model"]]["kind"].startswith("text_") else []
+        text = [f"{PKG}.text_models"] if self.plan.model(wc.dataset)["kind"].startswith("text_") else []
         return [*super().code_roots(wc), LEARNERS.entry(learner).module, *_signal_modules(spec), *text]
 
 
@@ -162,11 +176,12 @@ class Evaluate(Step):
     def cells(self, wc) -> list[dict[str, Any]]:
         """The panel's cells (its per-epoch cells are among them: the config check makes per_epoch_alphas a
         subset of alphas), with the paths of their run, data and poisoned files."""
+        plan = self.plan
         return [{"dataset": d, "algorithm": a, "alpha": float(x), "alpha_val": float(v),
                  "run": paths.path("run", dataset=d, algorithm=a, alpha=x, alpha_val=v),
-                 "data": paths.path("data", dataset=d),
-                 "poisoned": paths.path("poisoned", dataset=d, alpha=x, alpha_val=v)}
-                for d, a, x, v in self.plan.panel_cells(wc.panel)]
+                 "data": paths.path("data", dataset=plan.data_name(d)),
+                 "poisoned": paths.path("poisoned", dataset=plan.poison_name(d), alpha=x, alpha_val=v)}
+                for d, a, x, v in plan.panel_cells(wc.panel)]
 
     def inputs(self, wc):
         return list(dict.fromkeys(c[kind] for c in self.cells(wc) for kind in ("run", "poisoned", "data")))
@@ -186,7 +201,8 @@ class Table(Step):
     def spec(self, wc):
         p = self.plan.panel(wc.panel)
         return {"panel": wc.panel, **p, "datasets": {d: self.plan.dataset_spec(d)
-                                                     for d in self.plan.panel_datasets(wc.panel)}}
+                                                     for d in self.plan.panel_datasets(wc.panel)},
+                "quality": dict(self.plan.config["quality"])}
 
     def code_roots(self, wc):
         """Tables compute the signal's theory (xi, Delta) from the dataset's generator."""
@@ -210,12 +226,15 @@ class Claims(Step):
     name, entry = "claims", "claims"
 
     def inputs(self, wc=None):
-        """Each listed panel's table, and its per-epoch table where it has one ('<panel>_epochs')."""
+        """Each listed panel's table, and its per-epoch table where it has one ('<panel>_epochs'); and the
+        robustness atlas's summary where the config puts it into claims.md (robustness.in_claims)."""
         out = {}
         for panel in self.plan.claim_panels():
             out[panel] = paths.path("table", panel=panel)
             if self.plan.panel(panel).get("per_epoch_alphas"):
                 out[f"{panel}_epochs"] = paths.path("epoch_table", panel=panel)
+        if self.plan.atlas_in_claims():
+            out["robustness"] = paths.path("robustness_csv")
         return out
 
     def spec(self, wc=None):
@@ -226,6 +245,33 @@ class Claims(Step):
         from .claims import MODULES
 
         return [f"{PKG}.claims", *MODULES]
+
+
+class RobustnessClaims(Claims):
+    """The atlas's claims under one variant, from that variant's tables."""
+
+    name = "robustness_claims"
+
+    def inputs(self, wc):
+        return self.plan.atlas.by_id[wc.variant].tables()
+
+    def spec(self, wc):
+        return self.plan.atlas.claims_spec(wc.variant)
+
+
+class Robustness(Claims):
+    """results/robustness.csv (one row per claim and variant) and robustness.md, from every variant's claims."""
+
+    name, entry = "robustness", "claims.robustness"
+
+    def inputs(self, wc=None):
+        return {vp.variant.id: paths.path("variant_claims", variant=vp.variant.id) for vp in self.plan.atlas.variants}
+
+    def spec(self, wc=None):
+        return self.plan.atlas.summary_spec()
+
+    def code_roots(self, wc=None):
+        return [f"{PKG}.{self.entry}", f"{PKG}.claims.core"]
 
 
 class Figure(Step):
@@ -262,7 +308,7 @@ class Figure(Step):
 class Jobs:
     """Every step's jobs for one plan; ``jobs[step]`` (a rule's name) gives its :class:`Step`."""
 
-    STEPS = (Prepare, Poison, Train, Evaluate, Table, EpochTable, Claims, Figure)
+    STEPS = (Prepare, Poison, Train, Evaluate, Table, EpochTable, Claims, RobustnessClaims, Robustness, Figure)
 
     def __init__(self, plan: Plan):
         self.plan = plan

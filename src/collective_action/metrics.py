@@ -96,17 +96,39 @@ def cell_metrics(run_path: str, data, poisoned_path: str, spec: Mapping[str, Any
         [len(poisoned[f"seed{s}/train/index"]) / len(data["train/y"]) for s in seeds])
     arrays["diag/alpha_realized_val"] = np.array(
         [len(poisoned[f"seed{s}/val/index"]) / len(y_val_clean) for s in seeds])
+    if data.attrs["meta"].get("kind") in ("synthetic", "image"):  # inputs on a scale (not token ids)
+        arrays.update({f"diag/{k}": v for k, v in signal_size(data, poisoned, seeds).items()})
     if second:
         arrays["diag/alpha_2_realized"] = np.array(
             [len(poisoned[f"seed{s}/train_2/index"]) / len(data["train/y"]) for s in seeds])
     meta = dict(meta, source_label=data.attrs["meta"].get("source_label", "synthetic"),
                 standin=bool(data.attrs["meta"].get("standin", False)))
     if second:
-        meta.update(alpha_2=float(second["alpha"]))
+        from .collective import second_alpha
+
+        meta.update(alpha_2=second_alpha(second, meta["alpha"]))
     token = spec["signal"].get("token")
     if token is not None and token in (data.attrs["meta"].get("signal_xi") or {}):  # text: xi measured when preparing
         meta.update(xi=float(data.attrs["meta"]["signal_xi"][token]))
     return arrays, meta
+
+
+def signal_size(data, poisoned, seeds) -> dict[str, np.ndarray]:
+    """Per run, how far the signal moves the collective's points: the l-infinity norm of g(x) - x on the
+    stored scale (the [-1, 1] square, or 0-255 for images), its mean and its largest value over the training
+    collective (NaN without one). Adversarial training's radius is measured against it (Weng et al.)."""
+    mean, top = [], []
+    for s in seeds:
+        index = poisoned[f"seed{s}/train/index"]
+        if not len(index):
+            mean.append(np.nan)
+            top.append(np.nan)
+            continue
+        moved = np.abs(poisoned[f"seed{s}/train/x"].astype(np.float64) - data["train/x"][index].astype(np.float64))
+        linf = moved.reshape(len(index), -1).max(axis=1)
+        mean.append(float(linf.mean()))
+        top.append(float(linf.max()))
+    return {"signal_linf": np.array(mean), "signal_linf_max": np.array(top)}
 
 
 def cell_key(meta: Mapping[str, Any]) -> str:

@@ -149,10 +149,10 @@ def reference_mlp(sizes: Sequence[int], generator: torch.Generator, dtype=torch.
 def make_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, generators, dtype, device,
               channels_last: bool = False, amp: bool = False) -> nn.Module:
     kind = model_spec["kind"]
-    if kind == "mlp":
+    if kind in ("mlp", "logistic"):  # logistic regression: the MLP bank without a hidden layer
         if len(input_shape) != 1:
-            raise ValueError(f"model kind 'mlp' needs flat inputs, got shape {tuple(input_shape)}")
-        sizes = mlp_sizes(input_shape[0], model_spec["hidden"], n_classes)
+            raise ValueError(f"model kind '{kind}' needs flat inputs, got shape {tuple(input_shape)}")
+        sizes = mlp_sizes(input_shape[0], model_spec["hidden"] if kind == "mlp" else [], n_classes)
         return MLPBank(sizes, generators, dtype, device)
     if kind.startswith("text_"):  # text_models.py; imported by name so that only text jobs hash it (jobs.Train)
         text_models = importlib.import_module(f"{__package__}.text_models")

@@ -19,6 +19,7 @@ WILDCARDS = {
     "alpha_val": r"[0-9][0-9.e+-]*",
     "panel": r"[A-Za-z0-9_]+",
     "figure": r"[A-Za-z0-9_]+",
+    "variant": r"baseline|v[0-9a-f]{8}",
 }
 
 
@@ -48,8 +49,14 @@ ARTIFACTS = {a.kind: a for a in (
     Artifact("claims_csv", f"{RESULTS}/claims.csv", "claims"),
     Artifact("claims_md", f"{RESULTS}/claims.md", "claims"),
     Artifact("figure", f"{FIGURES_DIR}/{{figure}}.pdf", "figure"),
+    Artifact("variant_claims", f"{RESULTS}/robustness/claims/{{variant}}.csv", "robustness_claims"),
+    Artifact("robustness_csv", f"{RESULTS}/robustness.csv", "robustness"),
+    Artifact("robustness_md", f"{RESULTS}/robustness.md", "robustness"),
 )}
 
+
+DERIVED = "__"  # a derived entry's name: <name>__<8 hex digits of what it holds> (the robustness atlas's variants)
+DERIVED_SUFFIX = r"__[0-9a-f]{8}"
 
 EXTERNAL_RULE_SUFFIX = "_image"  # poison_image, train_image: the same steps on external data
 

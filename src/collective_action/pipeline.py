@@ -33,7 +33,7 @@ def _poison(sm) -> None:
     p = sm.params.spec
     collective.poison(data_path=sm.input.data, signal_spec=p["signal"], alpha=p["alpha"], alpha_val=p["alpha_val"],
                       seeds=p["seeds"], base_seed=p["base_seed"], dataset=p["dataset"], output=sm.output[0], record=p,
-                      collective_2=p.get("collective_2"))
+                      collective_2=p.get("collective_2"), stream=p.get("stream"))
 
 
 def _train(sm) -> None:
@@ -70,6 +70,19 @@ def _claims(sm) -> None:
                  output_md=sm.output.md)
 
 
+def _robustness_claims(sm) -> None:
+    from .claims import core
+
+    core.build_variant(table_paths=dict(sm.input.items()), spec=sm.params.spec, output_csv=sm.output[0])
+
+
+def _robustness(sm) -> None:
+    from .claims import robustness
+
+    robustness.build(claim_paths=dict(sm.input.items()), spec=sm.params.spec, output_csv=sm.output.csv,
+                       output_md=sm.output.md)
+
+
 def _figure(sm) -> None:
     from . import figures
 
@@ -93,6 +106,8 @@ STEPS: dict[str, Callable[[Any], None]] = {
     "table": _table,
     "epoch_table": _epoch_table,
     "claims": _claims,
+    "robustness_claims": _robustness_claims,
+    "robustness": _robustness,
     "figure": _figure,
     "audit": _audit,
 }
@@ -129,13 +144,30 @@ def _plain(value):
     return str(value) if isinstance(value, str) else value
 
 
+def current_umask() -> int:
+    """This process's umask, read without changing it where the kernel reports it (Linux: the
+    ``Umask:`` line of /proc/self/status, thread-safe), else set and restored."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def job_of(sm) -> dict[str, Any]:
-    """The job of a Snakemake script object, as plain picklable data."""
+    """The job of a Snakemake script object, as plain picklable data. It carries the calling process's
+    working directory, environment and umask: the warm worker's child takes them on, so its outputs get
+    the permissions this call would give them (not those of the call that started the worker)."""
     def named(nl):
         return {"values": [_plain(v) for v in nl], "names": {k: _plain(v) for k, v in nl.items()}}
 
     return {"rule": sm.rule, "threads": sm.threads, "config": dict(sm.config), "cwd": os.getcwd(),
-            "env": dict(os.environ),
+            "env": dict(os.environ), "umask": current_umask(),
             **{part: named(getattr(sm, part)) for part in ("input", "output", "params", "log", "wildcards")}}
 
 
@@ -181,6 +213,8 @@ def run_step(sm, started: float | None = None) -> None:
 def run_job(job: Mapping[str, Any]) -> None:
     from .timing import log_timings, phase
 
+    if job.get("umask") is not None:
+        os.umask(job["umask"])  # in the warm worker's child: the submitting call's, for every file the step creates
     timing = dict(job.get("timing") or {})
     timing["handoff"] = time.time() - timing.pop("submitted", time.time())  # to the worker, or none
     sm = Job(job)

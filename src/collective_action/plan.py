@@ -14,6 +14,7 @@ from . import config as cfgmod
 from . import paths
 from .datasets import is_synthetic, maker
 from .learners import defaults as learner_defaults
+from .paths import DERIVED, DERIVED_SUFFIX
 
 
 def expand_datasets(datasets: Mapping[str, Any]) -> tuple[dict[str, dict], dict[str, list[str]]]:
@@ -51,16 +52,46 @@ def claim_panels(config: Mapping[str, Any]) -> list[str]:
 
 
 class Plan:
-    def __init__(self, config: Mapping[str, Any], schema_path: str = str(cfgmod.REPO_SCHEMA)):
-        self.schema = cfgmod.load_schema(schema_path)
-        cfgmod.validate(config, self.schema)
+    """The validated config resolved: its datasets (families expanded), algorithms and panels, and the
+    targets. The robustness atlas (:mod:`robustness`) adds derived entries, named ``<name>__<hash>``,
+    for the variants of a choice the paper leaves open; it is built on first need (a derived name, or an
+    atlas target), so plain targets never pay for it."""
+
+    def __init__(self, config: Mapping[str, Any], schema_path: str = str(cfgmod.REPO_SCHEMA),
+                 schema: Mapping[str, Any] | None = None, validate: bool = True):
+        self.schema = schema if schema is not None else cfgmod.load_schema(schema_path)
+        if validate:
+            cfgmod.validate(config, self.schema)
         self.config = config
         self.datasets, self.families = expand_datasets(config["datasets"])
+        self.algorithms: dict[str, dict] = {k: dict(v) for k, v in config["algorithms"].items()}
+        self.panels: dict[str, dict] = {k: dict(v) for k, v in config["panels"].items()}
+        self._atlas = None
+
+    # ------------------------------------------------------------------ the robustness atlas
+    @property
+    def atlas(self):
+        """The robustness atlas of this config (:class:`robustness.Atlas`), built on first use."""
+        if self._atlas is None:
+            from .robustness import Atlas
+
+            self._atlas = Atlas(self)
+        return self._atlas
+
+    def atlas_in_claims(self) -> bool:
+        """Whether claims.md carries the atlas's "holds in k of n" (robustness.in_claims)."""
+        return bool((self.config.get("robustness") or {}).get("in_claims"))
+
+    def _lookup(self, table: dict, name: str):
+        """An entry by name; a derived name builds the atlas, which registers it."""
+        if name not in table and DERIVED in name and self._atlas is None:
+            self.atlas  # noqa: B018 (registers the derived entries)
+        return table[name]
 
     # ------------------------------------------------------------------ datasets
     def dataset_spec(self, dataset: str) -> dict[str, Any]:
         try:
-            return dict(self.datasets[dataset])
+            return dict(self._lookup(self.datasets, dataset))
         except KeyError:
             raise cfgmod.ConfigError(f"config key 'datasets': no dataset named '{dataset}' "
                                      f"(defined: {sorted(self.datasets)})") from None
@@ -71,17 +102,37 @@ class Plan:
     def training(self, dataset: str) -> dict[str, Any]:
         return cfgmod.deep_merge(self.config["training"], self.dataset_spec(dataset).get("training"))
 
+    def model(self, dataset: str) -> dict[str, Any]:
+        """The dataset's model, resolved (a derived dataset of the atlas carries its own)."""
+        spec = self.dataset_spec(dataset)
+        return dict(spec["model_spec"]) if "model_spec" in spec else dict(self.config["models"][spec["model"]])
+
+    def origin(self, dataset: str) -> str:
+        """The config dataset a derived one comes from (its random streams are that dataset's)."""
+        return self.dataset_spec(dataset).get("origin", dataset)
+
+    def data_name(self, dataset: str) -> str:
+        """The dataset whose prepared file this dataset reads (its own unless the atlas shares one)."""
+        return self.dataset_spec(dataset).get("data_as", dataset)
+
+    def poison_name(self, dataset: str) -> str:
+        """The dataset whose poisoned files this dataset reads (its own unless the atlas shares them)."""
+        return self.dataset_spec(dataset).get("poison_as", dataset)
+
     def dataset_regex(self, external: bool) -> str:
-        """A wildcard constraint matching exactly the synthetic (or the external-data) datasets;
-        one that matches nothing when there are none of that kind, which leaves the rule unused."""
+        """A wildcard constraint matching exactly the synthetic (or the external-data) datasets, and the
+        atlas's datasets derived from them; one that matches nothing when there are none of that kind,
+        which leaves the rule unused."""
         names = sorted(d for d, s in self.datasets.items() if is_synthetic(s) != external)
-        return "|".join(re.escape(n) for n in names) if names else "(?!x)x"
+        if not names:
+            return "(?!x)x"
+        return "(?:" + "|".join(re.escape(n) for n in names) + f")(?:{DERIVED_SUFFIX})?"
 
     # ------------------------------------------------------------------ algorithms
     def algorithm(self, name: str) -> dict[str, Any]:
         """{learner, hyperparameters (the learner's defaults, then config), style keys given in config}."""
         try:
-            entry = dict(self.config["algorithms"][name])
+            entry = dict(self._lookup(self.algorithms, name))
         except KeyError:
             raise cfgmod.ConfigError(f"config key 'algorithms': no algorithm named '{name}'") from None
         learner = entry.pop("learner", name)
@@ -95,7 +146,7 @@ class Plan:
     # ------------------------------------------------------------------ panels
     def panel(self, panel: str) -> dict[str, Any]:
         try:
-            return self.config["panels"][panel]
+            return self._lookup(self.panels, panel)
         except KeyError:
             raise cfgmod.ConfigError(f"config key 'panels': no panel named '{panel}'") from None
 
@@ -117,9 +168,10 @@ class Plan:
 
     def records_every_epoch(self, dataset: str, algorithm: str, alpha: float, alpha_val: float) -> bool:
         """Whether a per-epoch table reads this cell (then its test predictions are kept after every epoch)."""
-        for name, p in self.config["panels"].items():
-            if (dataset in self.panel_datasets(name) and algorithm in p["algorithms"]
-                    and alpha in p.get("per_epoch_alphas", []) and alpha_val in p["alpha_vals"]):
+        self.dataset_spec(dataset)  # a derived dataset registers its atlas's panels first
+        for name, p in self.panels.items():
+            if (p.get("per_epoch_alphas") and algorithm in p["algorithms"] and alpha in p["per_epoch_alphas"]
+                    and alpha_val in p["alpha_vals"] and dataset in self.panel_datasets(name)):
                 return True
         return False
 
@@ -130,18 +182,25 @@ class Plan:
     def panel_available(self, panel: str) -> bool:
         return panel in self.config["panels"]
 
+    def on_request(self, panel: str) -> bool:
+        """Whether a panel is built only when asked for (its own 'on_request', or external data)."""
+        return bool(self.panel(panel).get("on_request")) or self.needs_external_data(panel)
+
     def needs_external_data(self, panel: str) -> bool:
         return any(not is_synthetic(self.dataset_spec(d)) for d in self.panel_datasets(panel))
 
     # ------------------------------------------------------------------ targets
     def default_targets(self) -> list[str]:
-        """Every figure, table and claim that needs no external data."""
+        """Every figure, table and claim that needs no external data and is not built on request only."""
         from .figures.catalog import FIGURES
 
-        panels = [p for p in self.config["panels"] if not self.needs_external_data(p)]
+        panels = [p for p in self.config["panels"] if not self.on_request(p)]
         figures = [f for f, spec in FIGURES.items()
-                   if all(self.panel_available(p) and not self.needs_external_data(p) for p in spec.panel_names())]
+                   if not spec.on_request and all(self.panel_available(p) and not self.on_request(p)
+                                                  for p in spec.panel_names())]
         epoch_tables = [paths.path("epoch_table", panel=p) for p in panels
                         if self.config["panels"][p].get("per_epoch_alphas")]
+        atlas = [paths.path("figure", figure=f) for f, spec in FIGURES.items() if spec.on_request and
+                 spec.atlas] if self.atlas_in_claims() else []
         return ([paths.path("figure", figure=f) for f in figures] + [paths.path("table", panel=p) for p in panels]
-                + epoch_tables + [paths.path("claims_csv"), paths.path("claims_md")])
+                + epoch_tables + [paths.path("claims_csv"), paths.path("claims_md")] + atlas)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import glob
 import hashlib
 import json
 import os
+import secrets
 import subprocess
-import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -130,21 +131,37 @@ def provenance(
 
 
 # ----------------------------------------------------------------------------- atomic writes
+def _create_temp(final: Path) -> Path:
+    """Create an empty, unique temporary file beside ``final``, as ``open()`` would create ``final`` itself:
+    mode 0666 less the umask (or what a default ACL of the folder gives), not mkstemp's fixed 0600, so
+    the renamed artifact is as readable as any other file its user writes there."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = final.parent / f".{final.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.close(os.open(tmp, flags, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"{final}: no unused temporary name beside it")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
 
     The temporary name starts with a dot so globbing tools ignore it, and it is
-    removed if the block raises, so nothing half written survives.
+    removed if the block raises, so nothing half written survives. The file is
+    created with the permissions of any new file of the process (0666 less its
+    umask: 0644 under umask 022), and the writers write into it in place, so the
+    artifact keeps them.
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
     # a writer killed outright (SIGKILL, node failure) cannot clean up: remove its leftovers
-    for stale in final.parent.glob(f".{final.name}.*.tmp"):
+    for stale in final.parent.glob(f".{glob.escape(final.name)}.*.tmp"):
         stale.unlink(missing_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = _create_temp(final)
     try:
         yield tmp_path
         with open(tmp_path, "rb") as fh:

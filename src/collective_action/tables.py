@@ -8,6 +8,12 @@ order, the first being the one figures and claims use).
 - outcome: success, success_all, accuracy (clean test), train_accuracy (the same model on the clean
   training split; external data only), worst_group_accuracy (where the data has groups), val_accuracy,
   val_success
+- fit (whether the run learned the data it was given, judged on the model as trained, its last epoch, whatever
+  the stopping rule): fit_accuracy (its accuracy on its own training split as the firm sees it, the collective
+  included), fit_majority (that split's majority-class rate, what a constant prediction scores), fit_balanced
+  (the mean over its K classes of the share predicted right: 1/K for a constant or random prediction) and
+  learned (fit_balanced >= 1/K + quality.fit_margin x (1 - 1/K), see :func:`learned`); claims computed from a
+  run that did not learn are 'inconclusive' (claims/core.py)
 - collective: alpha_realized (round(alpha n)/n), alpha_val_realized, alpha_eff (JTT, Prop 3.2),
   alpha_eff_weights (Definition 1 from the algorithm's weights: JTT's stage-two
   weights, LfF's final weights, ERM's unit weights), p_error, p_error_given_collective (JTT)
@@ -46,14 +52,30 @@ from .signals import make_signal
 COLUMNS = [
     "panel", "dataset", "data_source", "algorithm", "learner", "alpha", "alpha_val", "seed", "stopping", "epoch",
     "success", "success_all", "accuracy", "train_accuracy", "worst_group_accuracy", "val_accuracy", "val_success",
-    "alpha_realized", "alpha_val_realized", "alpha_eff", "alpha_eff_weights", "p_error", "p_error_given_collective",
+    "fit_accuracy", "fit_majority", "fit_balanced", "learned", "alpha_realized", "alpha_val_realized", "alpha_eff", "alpha_eff_weights",
+    "p_error", "p_error_given_collective",
     "xi", "delta", "theorem1_bound", "ceiling", "k", "c", "agreement_x1", "prop33_lhs", "prop33_rhs",
 ]
 # diagnostics that have a column of their own above
 MAPPED_DIAGNOSTICS = {"alpha_realized_train", "alpha_realized_val", "alpha_eff", "alpha_eff_weights", "p_error",
-                      "p_error_given_collective", "alpha_realized"}
-EPOCH_COLUMNS = ["panel", "dataset", "data_source", "algorithm", "alpha", "alpha_val", "seed", "epoch", "success", "success_all",
-                 "accuracy", "train_accuracy", "val_accuracy", "val_success", "worst_group_accuracy", "k"]
+                      "p_error_given_collective", "alpha_realized", "fit_accuracy", "fit_majority", "fit_balanced",
+                      "fit_classes"}
+EPOCH_COLUMNS = ["panel", "dataset", "data_source", "algorithm", "learner", "learned", "alpha", "alpha_val", "seed", "epoch",
+                 "success", "success_all", "accuracy", "train_accuracy", "val_accuracy", "val_success", "worst_group_accuracy", "k"]
+
+
+def learned(diag: Mapping[str, np.ndarray], n_runs: int, fit_margin: float) -> np.ndarray:
+    """Per run, whether it learned its training data: its balanced accuracy there (fit_balanced: the mean over
+    the K classes present of the share predicted right) clearly above 1/K, what a constant or a random
+    prediction scores, by ``fit_margin`` of the room above it. Balanced, not plain accuracy against the
+    majority rate: a learner that reweights (LfF, CVaR-DRO) fits a distribution other than the training split's,
+    and on 2D at alpha = 0.6 LfF scores 0.54 against a majority rate of 0.79 while predicting both classes
+    where they are (clean test accuracy 0.68); a large collective also makes the data noisy (the best
+    classifier there scores 0.9 against 0.8). Runs without these diagnostics count as learned."""
+    if "fit_balanced" not in diag:
+        return np.ones(n_runs, dtype=bool)
+    chance = 1.0 / np.maximum(np.asarray(diag["fit_classes"], float), 1.0)
+    return np.asarray(diag["fit_balanced"], float) >= chance + fit_margin * (1.0 - chance) - 1e-12
 
 
 def signal_theory(dataset_spec: Mapping[str, Any]) -> dict[str, float]:
@@ -83,7 +105,10 @@ def second_collective_columns(summary: Mapping[str, np.ndarray], meta: Mapping[s
     second = dataset_spec.get("collective_2")
     if not second:
         return {}
-    out = {"alpha_2": float(second["alpha"]), "success_2": summary["test_success_2"],
+    from .collective import second_alpha
+
+    alpha_2 = second_alpha(second, meta["alpha"])
+    out = {"alpha_2": alpha_2, "success_2": summary["test_success_2"],
            "success_all_2": summary["test_success_all_2"], "bayes_success": np.nan, "bayes_success_2": np.nan}
     if "generator" in dataset_spec:
         from .collective import PoisonedBayes
@@ -92,13 +117,13 @@ def second_collective_columns(summary: Mapping[str, np.ndarray], meta: Mapping[s
         if meta["dataset"] not in bayes:
             signals = [make_signal(dataset_spec["signal"]), make_signal(second["signal"])]
             bayes[meta["dataset"]] = PoisonedBayes(make_generator(dataset_spec), signals)
-        b1, b2 = bayes[meta["dataset"]].success([meta["alpha"], float(second["alpha"])])
+        b1, b2 = bayes[meta["dataset"]].success([meta["alpha"], alpha_2])
         out.update(bayes_success=b1, bayes_success_2=b2)
     return out
 
 
 def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str],
-               datasets: Mapping[str, Mapping[str, Any]], ties: str = "earliest") -> pd.DataFrame:
+               datasets: Mapping[str, Mapping[str, Any]], ties: str = "earliest", fit_margin: float = 0.0) -> pd.DataFrame:
     rows, bayes = [], {}
     theory_of = {name: signal_theory(spec) for name, spec in datasets.items()}
     for art in read_cells(metrics_paths):
@@ -134,6 +159,10 @@ def panel_rows(panel: str, metrics_paths: Sequence[str], stopping: Sequence[str]
                 "worst_group_accuracy": summary.get("test_worst_group_accuracy", nan),
                 "val_accuracy": summary["val_accuracy"],
                 "val_success": summary["val_success"],
+                "fit_accuracy": diag.get("fit_accuracy", nan),
+                "fit_majority": diag.get("fit_majority", nan),
+                "fit_balanced": diag.get("fit_balanced", nan),
+                "learned": learned(diag, n_runs, fit_margin),
                 "alpha_realized": alpha_real,
                 "alpha_val_realized": diag["alpha_realized_val"],
                 "alpha_eff": diag.get("alpha_eff", nan),
@@ -176,7 +205,7 @@ def add_prop33(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def epoch_rows(panel: str, metrics_paths: Sequence[str], datasets: Mapping[str, Mapping[str, Any]],
-               alphas: Sequence[float] | None = None) -> pd.DataFrame:
+               alphas: Sequence[float] | None = None, fit_margin: float = 0.0) -> pd.DataFrame:
     """Rows of the cells at ``alphas`` (all cells where None), which must have been recorded after every epoch."""
     rows = []
     for art in read_cells(metrics_paths):
@@ -188,7 +217,8 @@ def epoch_rows(panel: str, metrics_paths: Sequence[str], datasets: Mapping[str, 
         epoch, run = np.meshgrid(np.arange(n_epochs), np.arange(n_runs), indexing="ij")
         rows.append(pd.DataFrame({
             "panel": panel, "dataset": meta["dataset"], "data_source": meta.get("source_label", "synthetic"),
-            "algorithm": meta["algorithm"], "alpha": meta["alpha"],
+            "algorithm": meta["algorithm"], "learner": meta.get("learner", meta["algorithm"]),
+            "learned": learned(art.group("diag"), n_runs, fit_margin)[run.ravel()], "alpha": meta["alpha"],
             "alpha_val": meta["alpha_val"], "seed": np.asarray(meta["seeds"])[run.ravel()], "epoch": epoch.ravel() + 1,
             "success": ep["test_success"].ravel(), "success_all": ep["test_success_all"].ravel(),
             "accuracy": ep["test_accuracy"].ravel(), "val_accuracy": ep["val_accuracy"].ravel(),
@@ -211,9 +241,10 @@ def _write(table: pd.DataFrame, output: str, spec: Mapping[str, Any], metrics_pa
 
 
 def build_epochs(*, panel: str, spec: Mapping[str, Any], metrics_paths: Sequence[str], output: str) -> None:
-    _write(epoch_rows(panel, metrics_paths, spec["datasets"], spec.get("per_epoch_alphas")), output, spec, metrics_paths)
+    _write(epoch_rows(panel, metrics_paths, spec["datasets"], spec.get("per_epoch_alphas"),
+                      spec["quality"]["fit_margin"]), output, spec, metrics_paths)
 
 
 def build(*, panel: str, spec: Mapping[str, Any], metrics_paths: Sequence[str], output: str) -> None:
-    _write(panel_rows(panel, metrics_paths, spec["stopping"], spec["datasets"], spec.get("ties", "earliest")),
-           output, spec, metrics_paths)
+    _write(panel_rows(panel, metrics_paths, spec["stopping"], spec["datasets"], spec.get("ties", "earliest"),
+                      spec["quality"]["fit_margin"]), output, spec, metrics_paths)

@@ -29,7 +29,7 @@ import torch
 
 from . import datasets, rng, stopping, store
 from .augment import ImageTransforms
-from .engine import DTYPES, Evaluator, FitContext, Split, resolve_device, tune_cpu_allocator
+from .engine import DTYPES, Evaluator, FitContext, Split, TrainingDiverged, resolve_device, tune_cpu_allocator
 from .learners import LEARNERS
 from .signals import make_signal
 from .timing import phase
@@ -58,7 +58,8 @@ class Cell:
         self.spec, self.device, self.dtype = spec, device, dtype
         self.seeds = list(spec["seeds"])
         self.data = datasets.load(data_path)
-        self.poisoned = load_poisoned(poisoned_path, self.seeds, spec["dataset"], spec["alpha"], spec["alpha_val"])
+        self.poisoned = load_poisoned(poisoned_path, self.seeds, spec.get("poisoned_dataset", spec["dataset"]),
+                                      spec["alpha"], spec["alpha_val"])
         self.signal = make_signal(spec["signal"], self.data)
         self.target = int(self.signal.target_label)
         self.meta = self.data.attrs["meta"]
@@ -87,7 +88,8 @@ class Cell:
         """g (or the second collective's g_2) applied to a clean split, drawn from its own stream
         (for signals that draw)."""
         signal, purpose = (self.signal_2, "signal_2") if second else (self.signal, "signal")
-        draws = rng.numpy_rng(self.spec["base_seed"], purpose, self.spec["dataset"], "eval", split)
+        draws = rng.numpy_rng(self.spec["base_seed"], purpose, self.spec.get("stream", self.spec["dataset"]), "eval",
+                              split)
         return signal.apply(self.data[f"{split}/x"], draws)
 
     def evaluator(self, val: Split, batch_size: int, transform) -> Evaluator:
@@ -149,13 +151,40 @@ def train(*, data_path: str, poisoned_path: str, spec: Mapping[str, Any], output
         cell = Cell(data_path, poisoned_path, spec, dev, DTYPES[spec["training"]["dtype"]])
         ctx = context(cell, spec, dev)
     start = time.perf_counter()
-    with phase("train"):  # the evaluator's share is its own phase, 'evaluate'
-        result = LEARNERS.get(spec["learner"])(ctx, spec["hyperparameters"]).fit()
+    try:
+        with phase("train"):  # the evaluator's share is its own phase, 'evaluate'
+            result = LEARNERS.get(spec["learner"])(ctx, spec["hyperparameters"]).fit()
+    except TrainingDiverged as exc:
+        raise exc.in_cell(cell_name(spec)) from None
+    with phase("evaluate"):
+        result.diagnostics.update(fit_diagnostics(ctx, result.bank))
     log.info("trained %d runs of %s on %s (alpha=%g, alpha_val=%g) in %.2f s on %s", len(cell.seeds),
              spec["algorithm"], spec["dataset"], spec["alpha"], spec["alpha_val"], time.perf_counter() - start, dev)
 
     with phase("write"):
         write_run(output, ctx, cell, result, spec, data_path, poisoned_path, dev, threads)
+
+
+def cell_name(spec: Mapping[str, Any]) -> str:
+    return f"{spec['dataset']}/{spec['algorithm']} alpha={spec['alpha']:g} alpha_val={spec['alpha_val']:g}"
+
+
+def fit_diagnostics(ctx: FitContext, bank) -> dict[str, np.ndarray]:
+    """Whether each run learned the data it was given, judged on the model as trained (the last epoch), on its
+    own training split as the firm sees it (the collective included, with its labels y*): ``fit_accuracy``,
+    ``fit_majority`` (that split's majority-class rate, what a constant prediction scores) and
+    ``fit_balanced`` (the mean over the classes present of the share of each class predicted right: 1/K for a
+    constant or a random prediction, whatever the class shares). The tables flag a run whose balanced fit is
+    not clearly above 1/K (``tables.learned``)."""
+    pred, y = ctx.predict_train(bank), ctx.train.y
+    counts = torch.stack([(y == c).sum(dim=1) for c in range(ctx.n_classes)], dim=1).double()  # [M, K]
+    right = torch.stack([((y == c) & (pred == c)).sum(dim=1) for c in range(ctx.n_classes)], dim=1).double()
+    present = counts > 0
+    recall = torch.where(present, right / counts.clamp(min=1), torch.zeros_like(right))
+    return {"fit_accuracy": (pred == y).double().mean(dim=1).cpu().numpy(),
+            "fit_majority": (counts.max(dim=1).values / y.shape[1]).cpu().numpy(),
+            "fit_balanced": (recall.sum(dim=1) / present.sum(dim=1)).cpu().numpy(),
+            "fit_classes": present.sum(dim=1).cpu().numpy()}
 
 
 def write_run(output, ctx, cell, result, spec, data_path, poisoned_path, dev, threads) -> None:

@@ -17,3 +17,9 @@ def all_claims() -> tuple:
     modules = [importlib.import_module(m) for m in MODULES]
     modules = sorted((m for m in modules if hasattr(m, "CLAIMS")), key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
     return tuple(claim for m in modules for claim in m.CLAIMS)
+
+
+def by_key(keys) -> list:
+    """The claims with these keys (``Claim.key``: 'C6@fig4_2d'), in that order."""
+    registry = {claim.key: claim for claim in all_claims()}
+    return [registry[k] for k in keys]

@@ -130,7 +130,8 @@ CLAIMS = (
     _fixed("T2", "two_collectives", PANELS[1], "Two collectives: the same with the roles swapped (g1's collective "
            "fixed at 20%, g2's grows)."),
     Claim("T3", "two_collectives", "Two collectives: a collective's own success beside the other (20%) against the "
-                                   "same collective alone (fig1b, ERM).", (*PANELS, "fig1b"), check_against_alone),
+                                   "same collective alone (fig1b, ERM).", (*PANELS, "fig1b"), check_against_alone,
+          ("erm",)),
     _fixed("T4", "two_collectives_text", TEXT_PANELS[0], "Two collectives on text: the success of a collective of "
            "fixed size (0.2%; token 'vqz', y* = classes[1]) as a second, disjoint collective (token 'zqx', y* = "
            "classes[0]) grows."),
@@ -138,5 +139,5 @@ CLAIMS = (
            "('zqx' fixed at 0.2%, 'vqz' grows)."),
     Claim("T6", "two_collectives_text", "Two collectives on text: a collective's own success beside the other (0.2%) "
                                         "against the same collective alone (text_alpha, ERM).",
-          (TEXT_PANELS[0], "text_alpha"), check_text_against_alone),
+          (TEXT_PANELS[0], "text_alpha"), check_text_against_alone, ("erm",)),
 )

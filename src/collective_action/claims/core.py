@@ -3,9 +3,11 @@
 ``results/claims.csv`` (and ``results/claims.md``) has one row per claim with
 ``claim, figure, statement, measured, verdict``; verdict is ``reproduced``,
 ``not reproduced``, ``measured`` (a finding beyond the paper, which makes no claim
-about it: the row states what was measured) or ``not run`` (its panel was not built
-in this run of the workflow). Claims are computed from the tables alone, never from
-runs directly.
+about it: the row states what was measured), ``not run`` (its panel was not built
+in this run of the workflow) or ``inconclusive`` (some run it reads did not learn
+its training data, the tables' ``learned`` column: it counts neither as reproduced nor
+as not reproduced, and its row says which runs). Claims are computed from the tables
+alone, never from runs directly.
 
 Comparisons between algorithms are paired: the same seed of two algorithms saw the
 same collective, so the per-seed difference is averaged over the alphas in the
@@ -23,6 +25,22 @@ from .. import store
 from ..stats import t_interval, welch_interval
 
 REPRODUCED, NOT_REPRODUCED, NOT_RUN, MEASURED = "reproduced", "not reproduced", "not run", "measured"
+INCONCLUSIVE = "inconclusive"
+VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, MEASURED, NOT_RUN)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A claim's main effect: what the verdict turns on, with its interval (the confidence of the claims)."""
+
+    name: str
+    mean: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, name: str, ci) -> Effect:
+        return cls(name, *(float(v) for v in ci))
 
 
 @dataclass(frozen=True)
@@ -31,7 +49,59 @@ class Claim:
     figure: str
     statement: str
     panels: tuple[str, ...]
-    check: Callable[[Mapping[str, pd.DataFrame], Mapping], tuple[str, str]] | None = None
+    # (measured, verdict) or (measured, verdict, Effect) from the tables and the claims settings
+    check: Callable[[Mapping[str, pd.DataFrame], Mapping], tuple] | None = None
+    # the learners whose runs the check reads (None: every run of its panels), and the alphas: None (all),
+    # 'small', 'large' or 'both' (claims.small_alpha_max, large_alpha_min; with the prefix 'cifar_', the image
+    # ranges); a run among those that did not learn its training data makes the verdict 'inconclusive'
+    learners: tuple[str, ...] | None = None
+    alpha_range: str | None = None
+    prefix: str = ""
+
+    @property
+    def key(self) -> str:
+        """Unique in the registry: the id and the first table it reads (C6@fig4_2d; C6 is also checked on images)."""
+        return f"{self.id}@{self.panels[0]}"
+
+    def runs_read(self, tables: Mapping[str, pd.DataFrame], cfg: Mapping) -> pd.DataFrame:
+        """One row per distinct run the claim reads: dataset, algorithm, alpha, alpha_val, seed, learned."""
+        keys = ["dataset", "algorithm", "alpha", "alpha_val", "seed"]
+        frames = []
+        for panel in self.panels:
+            t = tables[panel]
+            if "learned" not in t:
+                continue
+            if self.learners is not None:
+                t = t[t["learner" if "learner" in t else "algorithm"].isin(self.learners)]
+            if self.alpha_range is not None:
+                ranges = {"small": (True,), "large": (False,), "both": (True, False)}[self.alpha_range]
+                t = t[t["alpha"].isin([a for small in ranges for a in _alphas(t, cfg, small, self.prefix)])]
+            frames.append(t[keys + ["learned"]])
+        if not frames:
+            return pd.DataFrame(columns=keys + ["learned"])
+        return pd.concat(frames).drop_duplicates(keys)
+
+
+def unlearned_note(runs: pd.DataFrame) -> str:
+    """'' when every run learned its training data; otherwise which runs did not, in a few words."""
+    bad = runs[~runs["learned"].astype(bool)]
+    if bad.empty:
+        return ""
+    cells = bad.groupby(["algorithm", "alpha", "alpha_val"]).size()
+    listed = ", ".join(f"{a} alpha={x:g}" + (f" alpha_val={v:g}" if v else "") + f" ({n})"
+                       for (a, x, v), n in list(cells.items())[:6])
+    more = f" and {len(cells) - 6} more cells" if len(cells) > 6 else ""
+    return (f"[{len(bad)} of {len(runs)} runs read here did not learn their training data (balanced accuracy there "
+            f"not clearly above chance, the tables' 'learned'): {listed}{more}] ")
+
+
+def _without_unlearned(claim: Claim, tables: Mapping[str, pd.DataFrame], cfg: Mapping) -> str:
+    """The check's verdict with the runs that did not learn left out (a biased selection, shown for what it says)."""
+    kept = {p: (t[t["learned"].astype(bool)] if "learned" in t else t) for p, t in tables.items()}
+    try:
+        return claim.check(kept, cfg)[1]
+    except Exception as exc:  # too few runs left for the check
+        return f"cannot be checked ({type(exc).__name__})"
 
 
 def _first_rule(table: pd.DataFrame) -> pd.DataFrame:
@@ -92,21 +162,42 @@ def _alphas(table: pd.DataFrame, cfg: Mapping, small: bool, prefix: str = "") ->
 
 
 def _dro_vs_erm(tables, cfg, small: bool, panel: str = "fig1b", prefix: str = "", paper_crossing: str = "0.2"):
+    """Fig 1's comparison in one alpha range; the main effect is JTT's paired difference from ERM (LfF's is in the
+    text; the verdict needs both)."""
     table = tables[panel]
     alphas = _alphas(table, cfg, small, prefix)
     if not alphas:
         return ("no alpha in the range", NOT_RUN)
-    results, ok = [], True
+    results, ok, effect = [], True, None
     for algo in ("jtt", "lff"):
         ci, n = paired_difference(table, algo, "erm", alphas, cfg["confidence"])
         results.append(f"{algo.upper()}-ERM {_fmt_ci(ci)}")
         ok &= bool(ci[1] > 0) if small else bool(ci[2] < 0)
+        effect = effect or Effect.of(f"JTT - ERM success, mean over alpha {'<=' if small else '>='} "
+                                     f"{cfg[prefix + ('small_alpha_max' if small else 'large_alpha_min')]:g}", ci)
     crossings = ", ".join(f"{a.upper()} {_crossing(table, a)}" for a in ("jtt", "lff"))
     rng = f"alpha<={cfg[prefix + 'small_alpha_max']:g}" if small else f"alpha>={cfg[prefix + 'large_alpha_min']:g}"
     measured = (f"{rng}, paired success difference over seeds (mean [{cfg['confidence']:.0%} CI]): "
                 f"{'; '.join(results)}. Mean success ERM/JTT/LfF by alpha: {_means_by_alpha(table, ['erm', 'jtt', 'lff'], alphas)}. "
                 f"Alpha from which the mean stays at or below ERM's: {crossings} (paper: about {paper_crossing})")
-    return measured, REPRODUCED if ok else NOT_REPRODUCED
+    return measured, REPRODUCED if ok else NOT_REPRODUCED, effect
+
+
+def _per_seed_by(table: pd.DataFrame, value: str, alphas: Sequence[float], by: str) -> dict:
+    t = _first_rule(table)
+    t = t[t["alpha"].isin(list(alphas))]
+    return {k: g.groupby("seed")[value].mean().values for k, g in t.groupby(by)}
+
+
+def trend_effect(table: pd.DataFrame, value: str, alphas: Sequence[float], confidence: float, by: str = "k",
+                 direction: int = 1) -> Effect | None:
+    """The end that should be larger minus the other (Welch), as :func:`trend_over_k` judges it."""
+    per_seed = _per_seed_by(table, value, alphas, by)
+    ks = sorted(per_seed)
+    if len(ks) < 2:
+        return None
+    hi, lo = (ks[-1], ks[0]) if direction > 0 else (ks[0], ks[-1])
+    return Effect.of(f"{value} at {by}={hi:g} minus {by}={lo:g}", welch_interval(per_seed[hi], per_seed[lo], confidence))
 
 
 def trend_over_k(table: pd.DataFrame, value: str, alphas: Sequence[float], confidence: float, by: str = "k",
@@ -116,9 +207,7 @@ def trend_over_k(table: pd.DataFrame, value: str, alphas: Sequence[float], confi
 
     Rises = the largest ``by`` is significantly above the smallest (Welch interval above 0)
     and no step from one value to the next is a significant move the other way."""
-    t = _first_rule(table)
-    t = t[t["alpha"].isin(list(alphas))]
-    per_seed = {k: g.groupby("seed")[value].mean().values for k, g in t.groupby(by)}
+    per_seed = _per_seed_by(table, value, alphas, by)
     ks = sorted(per_seed)
     if len(ks) < 2:
         return (f"fewer than two values of {by}", False)
@@ -172,6 +261,10 @@ def _on(check, panel):
     return lambda tables, cfg: check(tables, cfg, panel)
 
 
+COLUMNS = ["claim", "figure", "statement", "measured", "verdict", "effect", "effect_mean", "effect_low", "effect_high",
+           "key"]
+
+
 def evaluate_claims(tables: Mapping[str, pd.DataFrame], cfg: Mapping, claims=None) -> pd.DataFrame:
     from . import all_claims
 
@@ -179,35 +272,77 @@ def evaluate_claims(tables: Mapping[str, pd.DataFrame], cfg: Mapping, claims=Non
     rows = []
     for claim in claims:
         missing = [p for p in claim.panels if p not in tables]
+        effect = None
         if claim.check is None:
             measured, verdict = "not implemented in this version of the workflow", NOT_RUN
         elif missing:
             measured, verdict = f"table(s) {', '.join(missing)} not built (not listed in claims.panels)", NOT_RUN
         else:
-            measured, verdict = claim.check(tables, cfg)
+            measured, verdict, *rest = claim.check(tables, cfg)
+            effect = rest[0] if rest else None
             sources = sorted({str(s) for p in claim.panels for s in tables[p].get("data_source", [])} - {"synthetic"})
             if sources and not measured.startswith("["):
                 measured = f"[{'; '.join(sources)}] {measured}"
+            note = unlearned_note(claim.runs_read(tables, cfg)) if verdict != NOT_RUN else ""
+            if note and verdict in (REPRODUCED, NOT_REPRODUCED):
+                measured, verdict = (f"{note}(counting them anyway the check says {verdict}; leaving them out, "
+                                     f"{_without_unlearned(claim, tables, cfg)}) {measured}", INCONCLUSIVE)
+            elif note:
+                measured = note + measured
         rows.append({"claim": claim.id, "figure": claim.figure, "statement": claim.statement,
-                     "measured": measured, "verdict": verdict})
-    return pd.DataFrame(rows, columns=["claim", "figure", "statement", "measured", "verdict"])
+                     "measured": measured, "verdict": verdict,
+                     "effect": effect.name if effect else "", "effect_mean": effect.mean if effect else np.nan,
+                     "effect_low": effect.low if effect else np.nan, "effect_high": effect.high if effect else np.nan,
+                     "key": claim.key})
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def to_markdown(claims: pd.DataFrame) -> str:
+def to_markdown(claims: pd.DataFrame, robustness: pd.DataFrame | None = None) -> str:
+    """claims.md; with the atlas's rows, each claim also says in how many variants it holds."""
+    from .robustness import holds_line
+
     lines = ["# Claims of Ben-Dov et al. (ICML 2024) against this run of the workflow", "",
              "Computed from the panel tables under results/tables/ by `collective_action.claims`.", ""]
     for _, row in claims.iterrows():
         lines += [f"## {row['claim']} ({row['figure']}): {row['verdict']}", "", f"*{row['statement']}*", "",
                   str(row["measured"]), ""]
+        if robustness is not None:
+            line = holds_line(robustness, row["key"])
+            lines += [line, ""] if line else []
     return "\n".join(lines)
 
 
+def _write_csv(frame: pd.DataFrame, output: str, prov: Mapping) -> None:
+    with store.atomic_path(output) as tmp:
+        frame.to_csv(tmp, index=False, float_format="%.6g")
+    store.write_sidecar(output, prov)
+
+
 def build(*, table_paths: Mapping[str, str], spec: Mapping, output_csv: str, output_md: str) -> None:
-    tables = {panel: store.read_table(path) for panel, path in table_paths.items()}
+    """results/claims.csv and claims.md from the tables (and the atlas's summary where it is an input)."""
+    tables = {panel: store.read_table(path) for panel, path in table_paths.items() if panel != "robustness"}
+    robustness = store.read_table(table_paths["robustness"]) if "robustness" in table_paths else None
     claims = evaluate_claims(tables, spec)
     prov = store.provenance(step="claims", config=dict(spec), inputs=dict(table_paths))
-    with store.atomic_path(output_csv) as tmp:
-        claims.to_csv(tmp, index=False)
-    store.write_sidecar(output_csv, prov)
-    store.write_text_atomic(output_md, to_markdown(claims))
+    _write_csv(claims, output_csv, prov)
+    store.write_text_atomic(output_md, to_markdown(claims, robustness))
     store.write_sidecar(output_md, prov)
+
+
+def as_config_names(table: pd.DataFrame) -> pd.DataFrame:
+    """A variant's table with its derived datasets and algorithms under the config's names (``jtt__1a2b3c4d`` ->
+    ``jtt``), which the checks name."""
+    from ..paths import DERIVED_SUFFIX
+
+    return table.assign(**{c: table[c].astype(str).str.replace(f"{DERIVED_SUFFIX}$", "", regex=True)
+                           for c in ("dataset", "algorithm") if c in table})
+
+
+def build_variant(*, table_paths: Mapping[str, str], spec: Mapping, output_csv: str) -> None:
+    """The atlas's claims under one variant (``spec``: its claim keys and claims settings), from its tables."""
+    from . import by_key
+
+    tables = {panel: as_config_names(store.read_table(path)) for panel, path in table_paths.items()}
+    claims = evaluate_claims(tables, spec["settings"], by_key(spec["claims"]))
+    _write_csv(claims, output_csv, store.provenance(step="robustness_claims", config=dict(spec),
+                                                    inputs=dict(table_paths)))

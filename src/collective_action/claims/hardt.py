@@ -110,13 +110,13 @@ def check_h5(tables, cfg):
 CLAIMS = (
     Claim("H1", "text_alpha", f"Hardt et al.: collectives as small as about 0.2% control the prediction; at alpha = "
                               f"{H1_ALPHA:g} a feature-label collective with a token absent from clean data reaches "
-                              f"success of at least {H1_SUCCESS:g}.", (FEATURE_LABEL,), check_h1),
+                              f"success of at least {H1_SUCCESS:g}.", (FEATURE_LABEL,), check_h1, ("erm",)),
     Claim("H2", "text_alpha", "Hardt et al.: the feature-only strategy works too, but needs a larger alpha than "
-                              "feature-label for the same success.", (FEATURE_LABEL, FEATURE_ONLY), check_h2),
+                              "feature-label for the same success.", (FEATURE_LABEL, FEATURE_ONLY), check_h2, ("erm",)),
     Claim("H3", "text_alpha", "Hardt et al.: success improves with model training (epochs) at a fixed small alpha.",
-          (f"{FEATURE_LABEL}_epochs",), check_h3),
+          (f"{FEATURE_LABEL}_epochs",), check_h3, ("erm",)),
     Claim("H4", "text_spacing", "Beyond the paper (Hardt et al.'s open question): success by the spacing k of the "
-                                "planted token at fixed small alphas.", (SPACING,), check_h4),
+                                "planted token at fixed small alphas.", (SPACING,), check_h4, ("erm",)),
     Claim("H5", "text_learners", "Beyond both papers: the feature-label collective against every learner that runs "
                                  "on text.", (LEARNERS,), check_h5),
 )

@@ -69,10 +69,11 @@ def check_effective_sizes(tables, cfg):
 CLAIMS = (
     Claim("L1", "learners", "Differential privacy (DP-SGD) and the collective: success against DP-SGD at each privacy "
                             "level, paired with ERM's on the same collectives (not in the paper).", (PANEL,),
-          check_dp_sgd),
+          check_dp_sgd, ("dp_sgd", "erm"), "both"),
     Claim("L2", "learners", "Adversarial robustness (PGD adversarial training) and the collective: success at each "
                             "radius, paired with ERM's on the same collectives (not in the paper).", (PANEL,),
-          check_adversarial),
+          check_adversarial, ("adversarial", "erm"), "both"),
     Claim("L3", "learners", "Effective collective size under the learners that reweight (JTT, LfF, CVaR-DRO), measured "
-                            "from their weights (Definition 1), against alpha.", (PANEL,), check_effective_sizes),
+                            "from their weights (Definition 1), against alpha.", (PANEL,), check_effective_sizes,
+          ("jtt", "lff", "cvar_dro"), "both"),
 )

@@ -273,7 +273,10 @@ class TwoCollectives(Panel):
         spec = plan.dataset_spec(plan.panel_datasets(self.panel)[0])
         second = spec["collective_2"]
         return {"algorithm": plan.panel(self.panel)["algorithms"][0], "first": collective_label(spec["signal"]),
-                "second": collective_label(second["signal"]), "alpha_2": float(second["alpha"])}
+                "second": collective_label(second["signal"]),
+                "size_2": (f"size {float(second['alpha']):g}" if second.get("alpha") is not None
+                           else "size " + ("" if float(second["alpha_ratio"]) == 1 else f"{second['alpha_ratio']:g} ")
+                           + r"$\alpha$")}
 
     def draw(self, axes, canvas, inputs, params, *, style, confidence) -> None:
         from ..stats import summarise
@@ -282,7 +285,7 @@ class TwoCollectives(Panel):
         table = primary_rule(canvas.table(inputs[key_table(self.panel)]))
         table = table[table["algorithm"] == params["algorithm"]]
         lines = (("success", "bayes_success", f"{params['first']}, size " + r"$\alpha$"),
-                 ("success_2", "bayes_success_2", f"{params['second']}, size {params['alpha_2']:g}"))
+                 ("success_2", "bayes_success_2", f"{params['second']}, {params['size_2']}"))
         for (value, bayes, label), (color, marker) in zip(lines, self.colors):
             if value not in table or table[value].isna().all():
                 continue
@@ -450,6 +453,8 @@ class FigureSpec:
     panels: tuple[Panel, ...]
     caption: str = ""
     max_columns: int | None = None
+    on_request: bool = False  # never in the default target
+    atlas: bool = False  # a figure of the robustness atlas (in the default target with robustness.in_claims)
 
     def panel_names(self) -> list[str]:
         return list(dict.fromkeys(name for panel in self.panels for name in panel.panel_names()))

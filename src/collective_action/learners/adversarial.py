@@ -20,6 +20,7 @@ banks provide the hooks (``text_models``: ``forward(ids, embedding_offset)``, ``
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .. import rng
@@ -48,6 +49,13 @@ class Adversarial(Learner):
         """radius, steps and step size."""
         radius, steps = float(self.hp["radius"]), int(self.hp["steps"])
         return radius, steps, float(self.hp["step_size"] or 2.5 * radius / steps)
+
+    def diagnostics(self):
+        """Per run (all runs of a cell share them): the attack's radius, steps and step size."""
+        radius, steps, step_size = self.pgd()
+        m = self.ctx.train.n_models
+        return {"radius": np.full(m, radius), "pgd_steps": np.full(m, steps, dtype=np.int64),
+                "pgd_step_size": np.full(m, step_size)}
 
     def random_start(self, shape, device) -> torch.Tensor:
         """Each run's uniform draw [M, *shape] in [0, 1), from the run's own attack stream, so the model's

@@ -181,6 +181,7 @@ class DPSGD(Learner):
     description = ("DP-SGD: Poisson minibatches, per-sample gradient clipping to norm C, Gaussian noise "
                    "(sigma C), Adam on the result; (epsilon, delta) from opacus's RDP accountant.")
     style = {"label": "DP-SGD", "color": "tab:purple", "marker": "v"}
+    exactly_one_of = [["noise_multiplier", "target_epsilon"]]  # non-null after defaults (checked in the config)
     hyperparameters = {
         "clip_norm": {
             "type": "number", "exclusiveMinimum": 0, "default": 1.0,
@@ -259,5 +260,6 @@ class DPSGD(Learner):
         m = self.ctx.train.n_models
         steps = sum(s for _, _, s in self.accountant.history)
         return {"epsilon": np.full(m, self.epsilon()), "delta": np.full(m, float(self.hp["delta"])),
-                "noise_multiplier": np.full(m, self.sigma), "sample_rate": np.full(m, self.sample_rate),
+                "noise_multiplier": np.full(m, self.sigma), "clip_norm": np.full(m, float(self.hp["clip_norm"])),
+                "sample_rate": np.full(m, self.sample_rate),
                 "steps": np.full(m, steps, dtype=np.int64)}

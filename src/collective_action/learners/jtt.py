@@ -47,7 +47,8 @@ class JTT(Learner):
         def erm_step(batch):
             weighted_ce_backward(ident, ctx.model_input(batch.x), batch.y, weighted_mean_coefficients)
 
-        ctx.train_loop([ident], gens, int(self.hp["identification_epochs"]), erm_step)
+        ctx.train_loop([ident], gens, int(self.hp["identification_epochs"]), erm_step,
+                       stage="JTT's identification stage")
         self.error_set = ctx.predict_train(ident) != ctx.train.y  # [M, n]
         lam = float(self.hp["upweight"])
         self.weights = torch.where(self.error_set, torch.tensor(lam, dtype=ctx.dtype, device=ctx.device),

@@ -17,6 +17,8 @@ class Signal:
 
     parameters = {}
     description = ""
+    data_kinds = None  # the data it plants in (a generator's or builder's data_kind): checked in the config; None: any
+    makers = None  # the generators or builders whose data it needs (a pool of images); None: any
 
     @classmethod
     def from_spec(cls, params: Mapping[str, Any], data=None) -> Signal:

@@ -17,6 +17,8 @@ class CifarHalfPool(Signal):
     images: np.ndarray = None  # [P, 3, 32, 32], from the prepared dataset
 
     name = "cifar_half_pool"
+    data_kinds = ["image"]
+    makers = ["mnist_cifar"]  # the builders whose datasets hold its pools
     description = ("MNIST-CIFAR: the CIFAR half replaced by a random image of the dataset's fixed pool of training "
                    "automobiles or trucks ('pool').")
     parameters = {"pool": {"type": "string", "enum": ["automobile", "truck"],

@@ -17,6 +17,7 @@ class PixelGrid(Signal):
     delta: int = 2
 
     name = "pixel_grid"
+    data_kinds = ["image"]
     description = ("the CIFAR-10 signal (Fig 2): +delta on the 0-255 scale at rows and columns 0, 2, 4, ... (every "
                    "second pixel of every second row), all channels, saturating at 255, applied to the uint8 image "
                    "before normalisation and augmentation.")

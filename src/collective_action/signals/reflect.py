@@ -15,6 +15,7 @@ class Reflect(Signal):
 
     axis = None  # set by the subclasses
     side = -1
+    data_kinds = ["synthetic"]  # 2-D points
 
     def apply(self, x: np.ndarray, rng=None) -> np.ndarray:
         out = np.array(x, copy=True)

@@ -62,13 +62,15 @@ class TokenInsert(Signal):
     pad_id: int = 0
 
     name = "token_insert"
+    data_kinds = ["text"]
     strategy = "feature-label"  # Theorem 1 (Hardt et al.) bounds its success
     description = ("text, feature-label strategy (Hardt et al. section 5): the rare word 'token' inserted every "
                    "'every' words from position 'start' (documents grow into their padding, truncated at the "
                    "length), and the label set to target_label.")
     parameters = {
-        "token": {"type": "string", "minLength": 1,
-                  "description": "The planted word (one token of the tokeniser); the dataset's vocabulary always "
+        "token": {"type": "string", "minLength": 1, "format": "token",
+                  "description": "The planted word, one token of the tokeniser (lower-case letters and digits, "
+                                 "optionally ending in + or #); the dataset's vocabulary always "
                                  "holds it. Choose one that is rare in clean data (xi is measured when preparing)."},
         "every": {"type": "integer", "minimum": 1, "default": 10,
                   "description": "k: the token is inserted every k words."},

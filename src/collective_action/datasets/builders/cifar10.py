@@ -10,6 +10,7 @@ from .base import CIFAR_CLASSES, Builder, _source_label, _train_val_test
 class CIFAR10(Builder):
     name = "cifar10"
     sources = ["cifar10"]
+    n_classes = 10
     description = "CIFAR-10; n_val training images form the validation split."
     parameters = {
         "max_train": {"type": ["integer", "null"], "minimum": 1,

@@ -18,6 +18,7 @@ class MNIST10(Builder):
     name = "mnist10"
     sources = ["mnist", "fashion_mnist"]
     source_parameter = "images"
+    n_classes = 10
     required = ["n_val", "images"]
     description = ("MNIST or Fashion-MNIST ('images'), all ten classes, 1x28x28; n_val training images form the "
                    "validation split. Not a dataset of the paper.")

@@ -25,6 +25,7 @@ class MNISTCIFAR(Builder):
     sources = ["cifar10", "mnist"]
     family = "c"
     family_scale = 100  # members are named in percent: _c0, _c50, _c100
+    n_classes = 2  # automobile (0), truck (1)
     required = ["n_val", "pool_size"]
     description = ("Shah et al.'s MNIST-CIFAR (an MNIST 0/1 on top of a CIFAR automobile/truck, 3x64x32) with "
                    "correlation c; needs c or cs and pool_size.")

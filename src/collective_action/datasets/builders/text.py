@@ -36,6 +36,8 @@ class Text(Builder):
     required = ["n_val", "n_test"]
     family = "k"  # 'ks: [1, 5, 20]': one dataset per spacing of the planted token ...
     family_signal = "every"  # ... which is the token signal's 'every' (datasets.signal_spec)
+    data_kind = "text"  # token ids [max_len]
+    n_classes = "classes"  # as many as the dataset's 'classes' lists (null: every label found, unknown until built)
     description = ("Text as token ids: the resume corpus of Jiechieu & Tsopze 2021 (Hardt et al. 2023), one label per "
                    "resume (its first occupation), or its STAND-IN when sources.resumes.kind is 'standin' (WordNet "
                    "definitions labelled by lexicographer file, from Debian's wordnet-base).")

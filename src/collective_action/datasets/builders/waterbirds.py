@@ -52,6 +52,7 @@ class Waterbirds(Builder):
     name = "waterbirds"
     sources = ["waterbirds"]
     extra_sources = {"waterbirds": {"standin": ["cifar10"]}}
+    n_classes = 2  # landbird (0), waterbird (1)
     required = ["n_val", "image_size"]
     description = "Waterbirds, or its stand-in when sources.waterbirds.kind is 'standin'."
     parameters = {

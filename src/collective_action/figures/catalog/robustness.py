@@ -1,0 +1,148 @@
+"""The robustness atlas's figures (on request): every claim's verdict under every variant, and specification
+curves of three effects, drawn from results/robustness.csv alone."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ... import paths
+from ..panels import FigureSpec, Panel
+
+VERDICT_COLORS = {"reproduced": "#4daf4a", "not reproduced": "#e41a1c", "inconclusive": "#ff7f00",
+                  "measured": "#377eb8", "not run": "#bdbdbd"}
+KEY = "robustness"
+
+
+def variant_order(rows):
+    """Variants in reading order: the baseline, then the one-at-a-time values axis by axis, then the joint draws;
+    with a label and a group for each."""
+    variants = rows.drop_duplicates("variant")
+    out = [("baseline", "baseline", "")]
+    for axis, group in variants[variants["kind"] == "axis"].groupby("axis", sort=False):
+        out += [(r["variant"], str(r["value"]), axis) for _, r in group.iterrows()]
+    joint = variants[variants["kind"] == "joint"]
+    out += [(r["variant"], f"J{i + 1}", "joint draws") for i, (_, r) in enumerate(joint.iterrows())]
+    return out
+
+
+@dataclass(frozen=True)
+class Verdicts(Panel):
+    """Claims x variants, coloured by verdict; a variant that changes nothing a claim reads is faded (its
+    verdict is the baseline's); the baseline column is outlined; the one-at-a-time axes are grouped."""
+
+    panel: str = ""
+
+    def panel_names(self):
+        return ()
+
+    def inputs(self, plan):
+        return {KEY: paths.path("robustness_csv")}
+
+    def draw(self, axes, canvas, inputs, params, *, style, confidence) -> None:
+        from matplotlib.patches import Patch, Rectangle
+
+        ax = axes[0]
+        rows = canvas.table(inputs[KEY])
+        order = variant_order(rows)
+        claims = list(dict.fromkeys(rows["key"]))
+        cell = rows.set_index(["key", "variant"])
+        for j, (variant, _, _) in enumerate(order):
+            for i, key in enumerate(claims):
+                if (key, variant) not in cell.index:
+                    continue
+                r = cell.loc[(key, variant)]
+                faded = not bool(r["affected"])
+                ax.add_patch(Rectangle((j, i), 1, 1, facecolor=VERDICT_COLORS.get(r["verdict"], "white"),
+                                       alpha=0.3 if faded else 1.0, edgecolor="white", linewidth=0.5))
+        ax.add_patch(Rectangle((0, 0), 1, len(claims), fill=False, edgecolor="black", linewidth=1.5))
+        groups = [g for _, _, g in order]
+        for j in range(1, len(order)):
+            if groups[j] != groups[j - 1]:
+                ax.axvline(j, color="black", linewidth=0.8)
+        start = 0
+        for j in range(1, len(order) + 1):  # the axis names above their group
+            if j == len(order) or groups[j] != groups[start]:
+                if groups[start]:
+                    ax.text((start + j) / 2, -0.3, groups[start], ha="center", va="bottom", rotation=30,
+                            fontsize=style.get("font_size", 8) * 0.8)
+                start = j
+        ax.set(xlim=(0, len(order)), ylim=(len(claims), 0))
+        ax.set_xticks(np.arange(len(order)) + 0.5, [label for _, label, _ in order], rotation=90,
+                      fontsize=style.get("font_size", 8) * 0.75)
+        ax.set_yticks(np.arange(len(claims)) + 0.5, claims)
+        seeds = int(rows["seeds"].iloc[0])
+        ax.set_title(f"{self.title} ({seeds} seeds per cell; faded: the variant changes nothing the claim reads)",
+                     pad=38)
+        ax.legend(handles=[Patch(color=c, label=v) for v, c in VERDICT_COLORS.items()], frameon=False,
+                  loc="upper left", bbox_to_anchor=(1.01, 1))
+
+
+@dataclass(frozen=True)
+class SpecCurve(Panel):
+    """A specification curve (Simonsohn et al. 2020; specr): one claim's main effect in every variant that
+    changes what it reads, and the baseline, sorted, with intervals, coloured by verdict; beneath, which
+    choice each variant makes."""
+
+    panel: str = ""
+    claim: str = ""
+
+    def panel_names(self):
+        return ()
+
+    def inputs(self, plan):
+        return {KEY: paths.path("robustness_csv")}
+
+    def draw(self, axes, canvas, inputs, params, *, style, confidence) -> None:
+        import json
+
+        ax = axes[0]
+        rows = canvas.table(inputs[KEY])
+        r = rows[(rows["key"] == self.claim) & (rows["affected"].astype(bool) | (rows["variant"] == "baseline"))]
+        r = r[np.isfinite(r["effect_mean"].astype(float))].sort_values("effect_mean").reset_index(drop=True)
+        if r.empty:
+            ax.text(0.5, 0.5, f"{self.claim}: not in the atlas", ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+            return
+        x = np.arange(len(r))
+        colors = [VERDICT_COLORS.get(v, "black") for v in r["verdict"]]
+        ax.vlines(x, r["effect_low"], r["effect_high"], colors=colors, linewidth=style.get("line_width", 1.2))
+        ax.scatter(x, r["effect_mean"], c=colors, s=style.get("marker_size", 4) ** 2, zorder=3)
+        base = r.index[r["variant"] == "baseline"]
+        if len(base):
+            ax.scatter(x[base], r.loc[base, "effect_mean"], facecolors="none", edgecolors="black",
+                       s=(style.get("marker_size", 4) * 2.2) ** 2, zorder=4, label="baseline")
+            ax.legend(frameon=False, loc="best")
+        ax.axhline(0, color="0.6", linewidth=0.6)
+        ax.set(xlim=(-0.6, len(r) - 0.4), xticks=[], ylabel=str(r["effect"].iloc[0]), title=self.title or self.claim)
+        choices = sorted({(k, json.dumps(v)) for o in r["overrides"] for k, v in json.loads(o).items()})
+        below = ax.inset_axes([0, -0.08 - 0.07 * max(len(choices), 1), 1, 0.07 * max(len(choices), 1)], sharex=ax)
+        for i, (key, value) in enumerate(choices):
+            has = [json.dumps(json.loads(o).get(key, None)) == value and key in json.loads(o) for o in r["overrides"]]
+            below.scatter(x[has], np.full(int(np.sum(has)), i), color="black", s=6)
+        below.set_yticks(range(len(choices)), [f"{k.split('.', 1)[-1]}={v}" for k, v in choices],
+                         fontsize=style.get("font_size", 8) * 0.7)
+        below.set_ylim(len(choices) - 0.5, -0.5)
+        below.set_xticks([])
+        below.set_xlabel("variants, sorted by the effect")
+
+
+FIGURES = {
+    "robustness": FigureSpec(
+        (Verdicts(title="Robustness atlas: verdicts by variant"),),
+        "The robustness atlas: every claim it re-checks (rows) under every variant (columns: the atlas's baseline, "
+        "outlined; each axis's values one at a time, grouped by axis; the random joint draws), coloured by "
+        "verdict. A faded cell: that variant changes no run and no setting the claim reads, so its verdict is the "
+        "baseline's. From results/robustness.csv.",
+        on_request=True, atlas=True),
+    "robustness_curve": FigureSpec(
+        (SpecCurve(claim="C1@fig1b", title="C1: JTT minus ERM, small alpha"),
+         SpecCurve(claim="C6@fig4_2d", title="C6: CVaR-DRO minus ERM, alpha_val dependence"),
+         SpecCurve(claim="C14@fig1b", title="Fig 1b's crossing (C14)")),
+        "Specification curves of the robustness atlas: for C1 (JTT's success minus ERM's at small alpha), C6 "
+        "(how much more CVaR-DRO's success moves with alpha_val than ERM's) and C14 (the alpha at which JTT's "
+        "success falls to ERM's; the paper: about 0.2), the main effect with its 95% interval in the baseline "
+        "(circled) and in every variant that changes what the claim reads, sorted; colour: the verdict; beneath, "
+        "the choices each variant makes. From results/robustness.csv.",
+        on_request=True, atlas=True),
+}

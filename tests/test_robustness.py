@@ -1,0 +1,177 @@
+"""The robustness atlas: variants from the config, shared artifacts, bad input named before any job, and a tiny
+atlas built end to end."""
+from __future__ import annotations
+
+import copy
+import shutil
+
+import pandas as pd
+import pytest
+import yaml
+
+from collective_action import config as cfgmod
+from collective_action import robustness, store
+from collective_action.plan import Plan
+from conftest import REPO, SCHEMA, tiny_config
+from test_workflow import planned_jobs, snakemake
+
+TARGETS = ["results/robustness.csv", "figures/robustness.pdf", "figures/robustness_curve.pdf"]
+
+
+def atlas_config(base: dict, **robust) -> dict:
+    cfg = tiny_config(base)
+    cfg["robustness"] = {"claims": ["C1", "C6", "C14"], "seeds": None,
+                         "axes": {"algorithms.jtt.upweight": [5], "training.epochs": [2]},
+                         "joint": {"n": 2, "seed": 0}, **robust}
+    return cfg
+
+
+def _plan(cfg) -> Plan:
+    return Plan(cfg, schema_path=str(SCHEMA))
+
+
+def test_variants_are_the_baseline_each_value_and_distinct_joint_draws(repo_config):
+    cfg = atlas_config(repo_config, axes={"algorithms.jtt.upweight": [5, 100], "training.epochs": [2]},
+                       joint={"n": 20, "seed": 3})
+    variants = robustness.variants(cfg, ["2d"])
+    assert variants[0].id == "baseline" and variants[0].overrides == {}
+    axis = [v for v in variants if v.kind == "axis"]
+    assert [v.overrides for v in axis] == [{"algorithms.jtt.upweight": 5}, {"algorithms.jtt.upweight": 100},
+                                           {"training.epochs": 2}]
+    ids = [v.id for v in variants]
+    assert len(ids) == len(set(ids))  # duplicates (and draws equal to the baseline or an axis value) dropped
+    assert all(v.id == robustness.variant_id(v.overrides) for v in variants)
+    assert robustness.variant_id({"training.epochs": 2}) == robustness.variant_id({"training.epochs": 2})
+    assert [v.id for v in robustness.variants(cfg, ["2d"])] == ids  # the same draws every time
+    assert len([v for v in variants if v.kind == "joint"]) <= 20 - 1
+
+
+def test_a_dataset_level_key_sets_every_dataset_the_claims_read(repo_config):
+    cfg = atlas_config(repo_config, claims=["C1", "C8"], axes={"datasets.n_train": [200]}, joint={"n": 0})
+    merged = robustness.merged_config(cfg, {"datasets.n_train": 200}, ["2d", "lms"], None)
+    assert merged["datasets"]["2d"]["n_train"] == 200 and merged["datasets"]["lms"]["n_train"] == 200
+    assert merged["datasets"]["strips"]["n_train"] == cfg["datasets"]["strips"]["n_train"]  # not read by C1, C8
+    assert "robustness" not in merged
+
+
+@pytest.mark.parametrize("robust, key", [
+    ({"axes": {"training.epochz": [3]}}, "robustness.axes.training.epochz[0]"),           # unknown key
+    ({"axes": {"training.epochs": [5, 0]}}, "robustness.axes.training.epochs[1]"),       # the schema refuses 0
+    ({"axes": {"algorithms.jtt.upweight": [20]}}, "robustness.axes.algorithms.jtt.upweight[0]"),  # the baseline's
+    ({"axes": {"base_seed": [1]}}, "robustness.axes.base_seed"),                           # not a choice
+    ({"axes": {"algorithms.dp_sgd_eps1.clip_norm": [2.0]}}, "robustness.axes.algorithms.dp_sgd_eps1.clip_norm[0]"),
+    ({"claims": ["C1", "C99"]}, "robustness.claims[1]"),                                  # no such claim
+    ({"claims": ["C6@fig1b"]}, "robustness.claims[0]"),                                   # no such instance
+])
+def test_bad_atlas_input_is_one_error_naming_the_axis(repo_config, robust, key):
+    """Checked when the atlas is built (its targets asked for), before any job; the config itself stays usable."""
+    cfg = atlas_config(repo_config, **robust)
+    with pytest.raises(cfgmod.ConfigError) as err:
+        _plan(cfg).atlas  # noqa: B018
+    assert str(err.value).startswith(f"config key '{key}'"), str(err.value)
+
+
+def test_a_variant_is_validated_like_the_config_with_the_key_named(repo_config):
+    cfg = atlas_config(repo_config, axes={"algorithms.jtt.upweight": [-5]})
+    with pytest.raises(cfgmod.ConfigError) as err:
+        _plan(cfg).atlas  # noqa: B018
+    text = str(err.value)
+    assert text.startswith("config key 'robustness.axes.algorithms.jtt.upweight[0]': -5 makes the config invalid, "
+                           "at 'algorithms.jtt.upweight': -5 is out of range: must be >= 1"), text
+
+
+def test_derived_entries_share_what_the_variant_does_not_change(repo_config):
+    plan = _plan(atlas_config(repo_config, axes={"algorithms.jtt.upweight": [5], "datasets.n_train": [200]}))
+    atlas = plan.atlas
+    jtt = atlas.by_id[robustness.variant_id({"algorithms.jtt.upweight": 5})].panels["fig1b"]
+    algorithms = plan.panel(jtt)["algorithms"]
+    assert plan.panel(jtt)["dataset"] == "2d" and algorithms[0] == "erm" and algorithms[2] == "lff"
+    assert algorithms[1].startswith("jtt__") and plan.hyperparameters("2d", algorithms[1])["upweight"] == 5
+    small = atlas.by_id[robustness.variant_id({"datasets.n_train": 200})].panels["fig1b"]
+    dataset = plan.panel(small)["dataset"]
+    assert dataset.startswith("2d__") and plan.dataset_spec(dataset)["n_train"] == 200
+    assert plan.data_name(dataset) != "2d" and plan.poison_name(dataset) != "2d"
+    assert plan.origin(dataset) == "2d"
+    assert atlas.by_id["baseline"].panels["fig1b"] == "fig1b"  # the config's seeds: the default run itself
+
+
+def test_fewer_seeds_share_the_data_and_the_collectives(repo_config):
+    plan = _plan(atlas_config(repo_config, seeds=1))
+    base = plan.panel(plan.atlas.by_id["baseline"].panels["fig1b"])["dataset"]
+    assert base.startswith("2d__") and plan.seeds(base) == [0]
+    assert plan.data_name(base) == "2d" and plan.poison_name(base) == "2d"  # one seed of the two-seed files
+
+
+def test_a_bad_axis_stops_the_atlas_before_any_job_and_writes_nothing(workflow_dir, repo_config):
+    cfg = atlas_config(repo_config, axes={"training.epochs": [0]})
+    (workflow_dir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    proc = snakemake(workflow_dir, *TARGETS, check=False)
+    assert proc.returncode != 0
+    assert "config key 'robustness.axes.training.epochs[0]': 0 makes the config invalid" in proc.stdout + proc.stderr
+    assert not (workflow_dir / "results").exists()
+    assert planned_jobs(workflow_dir, "figures/fig1b.pdf")  # the default targets are not held up by the atlas
+
+
+@pytest.fixture(scope="module")
+def atlas_dir(tmp_path_factory, repo_config):
+    """The tiny workflow with a tiny atlas, its default figures built first."""
+    workdir = tmp_path_factory.mktemp("atlas")
+    shutil.copy(REPO / "Snakefile", workdir / "Snakefile")
+    shutil.copytree(REPO / "workflow", workdir / "workflow")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(atlas_config(repo_config), sort_keys=False))
+    snakemake(workdir, "figures/fig1b.pdf", "figures/fig4_2d.pdf")
+    return workdir
+
+
+def test_a_learner_axis_trains_only_that_learner_and_a_data_axis_everything(atlas_dir):
+    """At the config's seeds the atlas's baseline is the default run: with fig1b and fig4_2d built, a variant of
+    JTT's upweight trains JTT's two cells and nothing else; one of n_train prepares its data and trains all."""
+    cfg_path = atlas_dir / "config.yaml"
+    original = cfg_path.read_text()
+    try:
+        cfg = yaml.safe_load(original)
+        cfg["robustness"].update(axes={"algorithms.jtt.upweight": [5]}, joint={"n": 0})
+        cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+        jobs = planned_jobs(atlas_dir, "results/robustness.csv")
+        assert jobs["train"] == 2 and "prepare" not in jobs and "poison" not in jobs, jobs
+        assert jobs["robustness_claims"] == 2  # the baseline and the variant
+        cfg["robustness"].update(axes={"datasets.n_train": [200]})
+        cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+        jobs = planned_jobs(atlas_dir, "results/robustness.csv")
+        # fig1b: 3 algorithms x 2 alphas; fig4_2d: 2 algorithms x 2 alphas x 2 alpha_vals (shared cells: none)
+        assert jobs["prepare"] == 1 and jobs["train"] == 6 + 8, jobs
+    finally:
+        cfg_path.write_text(original)
+
+
+def test_a_tiny_atlas_builds_end_to_end(atlas_dir):
+    snakemake(atlas_dir, *TARGETS)
+    rows = store.read_table(atlas_dir / "results/robustness.csv")
+    plan = _plan(yaml.safe_load((atlas_dir / "config.yaml").read_text()))
+    ids = [vp.variant.id for vp in plan.atlas.variants]
+    assert set(rows["variant"]) == set(ids) and ids[0] == "baseline"
+    assert set(rows["key"]) == {"C1@fig1b", "C6@fig4_2d", "C14@fig1b"}
+    assert len(rows) == 3 * len(ids)
+    upweight = rows[rows["variant"] == robustness.variant_id({"algorithms.jtt.upweight": 5})].set_index("key")
+    assert bool(upweight.loc["C1@fig1b", "affected"]) and not bool(upweight.loc["C6@fig4_2d", "affected"])
+    assert upweight.loc["C1@fig1b", "train_cells_new"] == 2
+    base = rows[rows["variant"] == "baseline"].set_index("key")
+    claims = pd.read_csv(atlas_dir / "results/claims.csv").set_index("key") if (atlas_dir / "results/claims.csv").exists() \
+        else None
+    if claims is not None:  # the atlas's baseline is the default run: the same verdicts as claims.csv
+        assert base.loc["C1@fig1b", "verdict"] == claims.loc["C1@fig1b", "verdict"]
+    md = (atlas_dir / "results/robustness.md").read_text()
+    assert "| C1@fig1b |" in md and "holds in" in md
+    for figure in ("robustness", "robustness_curve"):
+        assert (atlas_dir / f"figures/{figure}.pdf").read_bytes().startswith(b"%PDF")
+    assert planned_jobs(atlas_dir, *TARGETS) == {}
+
+
+def test_the_audit_walks_the_atlas(atlas_dir):
+    from collective_action import audit
+    from collective_action.jobs import Jobs
+
+    cfg = yaml.safe_load((atlas_dir / "config.yaml").read_text())
+    entries, _ = audit.audit(["results/robustness.csv"], Jobs(_plan(copy.deepcopy(cfg))), root=atlas_dir)
+    assert not [f for e in entries for f in e.findings], audit.format_table(entries)
+    assert any(e.path.startswith("results/runs/2d/jtt__") for e in entries)
