@@ -125,3 +125,19 @@ def test_config_keeps_the_fit_margin_documented(repo_config):
         schema = yaml.safe_load(fh)
     assert "fit_margin" in schema["properties"]["quality"]["properties"]
     assert 0 < repo_config["quality"]["fit_margin"] < 1
+
+
+def test_a_learning_rate_the_float_type_cannot_hold_is_named_before_any_job(repo_config):
+    """1e300 overflows float32 inside the optimiser ('value cannot be converted to type float'): a config error."""
+    import copy
+
+    from collective_action.config import ConfigError
+    from collective_action.plan import Plan
+    from conftest import SCHEMA
+
+    cfg = copy.deepcopy(repo_config)
+    cfg["training"]["lr"] = 1e300
+    with pytest.raises(ConfigError, match=r"^config key 'training.lr': 1e\+300 is not a float32 number"):
+        Plan(cfg, schema_path=str(SCHEMA))
+    cfg["training"]["lr"] = 1e30  # representable: trains, and stops at the first epoch if it diverges
+    Plan(cfg, schema_path=str(SCHEMA))

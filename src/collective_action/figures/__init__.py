@@ -70,7 +70,10 @@ def draw(*, figure: str, inputs: Mapping[str, str], params: Mapping[str, Any], o
         panel.draw(canvas.take(n), canvas, inputs, p, style=style, confidence=params["confidence"])
     if len(spec.panels) == 1 and spec.panels[0].legend_outside:
         canvas.axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    canvas.fig.tight_layout()
+    if spec.bottom is None:
+        canvas.fig.tight_layout()
+    else:  # panels draw beneath their axes (specification curves), which a tight layout would squeeze
+        canvas.fig.subplots_adjust(bottom=spec.bottom, wspace=0.6, left=0.08, right=0.98)
     with store.atomic_path(output) as tmp:
         canvas.fig.savefig(tmp, format="pdf", bbox_inches="tight", metadata={"CreationDate": None, "ModDate": None})
     store.write_sidecar(output, store.provenance(step="figure", config=dict(params), inputs=dict(inputs)))

@@ -2,6 +2,7 @@
 curves of three effects, drawn from results/robustness.csv alone."""
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,10 +27,16 @@ def variant_order(rows):
     return out
 
 
+def holds_label(rows, key: str) -> str:
+    from ...claims.robustness import holds
+
+    k, _, n = holds(rows, key)
+    return f"{k}/{n}"
+
+
 @dataclass(frozen=True)
-class Verdicts(Panel):
-    """Claims x variants, coloured by verdict; a variant that changes nothing a claim reads is faded (its
-    verdict is the baseline's); the baseline column is outlined; the one-at-a-time axes are grouped."""
+class AtlasPanel(Panel):
+    """A panel drawn from results/robustness.csv alone (no config panel of its own)."""
 
     panel: str = ""
 
@@ -38,6 +45,12 @@ class Verdicts(Panel):
 
     def inputs(self, plan):
         return {KEY: paths.path("robustness_csv")}
+
+
+@dataclass(frozen=True)
+class Verdicts(AtlasPanel):
+    """Claims x variants, coloured by verdict; a variant that changes nothing a claim reads is faded (its
+    verdict is the baseline's); the baseline column is outlined; the one-at-a-time axes are grouped."""
 
     def draw(self, axes, canvas, inputs, params, *, style, confidence) -> None:
         from matplotlib.patches import Patch, Rectangle
@@ -61,37 +74,31 @@ class Verdicts(Panel):
             if groups[j] != groups[j - 1]:
                 ax.axvline(j, color="black", linewidth=0.8)
         start = 0
-        for j in range(1, len(order) + 1):  # the axis names above their group
+        for j in range(1, len(order) + 1):  # each axis's name above its group (its last two key parts)
             if j == len(order) or groups[j] != groups[start]:
                 if groups[start]:
-                    ax.text((start + j) / 2, -0.3, groups[start], ha="center", va="bottom", rotation=30,
-                            fontsize=style.get("font_size", 8) * 0.8)
+                    ax.text(start + 0.1, -0.15, ".".join(groups[start].split(".")[-2:]), ha="left", va="bottom",
+                            rotation=40, fontsize=style.get("font_size", 8) * 0.75)
                 start = j
         ax.set(xlim=(0, len(order)), ylim=(len(claims), 0))
         ax.set_xticks(np.arange(len(order)) + 0.5, [label for _, label, _ in order], rotation=90,
                       fontsize=style.get("font_size", 8) * 0.75)
-        ax.set_yticks(np.arange(len(claims)) + 0.5, claims)
+        ax.set_yticks(np.arange(len(claims)) + 0.5, [f"{key}  ({holds_label(rows, key)})" for key in claims])
         seeds = int(rows["seeds"].iloc[0])
-        ax.set_title(f"{self.title} ({seeds} seeds per cell; faded: the variant changes nothing the claim reads)",
-                     pad=38)
+        ax.set_title(f"{self.title} ({seeds} seeds per cell; faded: the variant changes nothing the claim reads; "
+                     f"'k/n': reproduced in k of the n variants that change what it reads)", pad=62)
         ax.legend(handles=[Patch(color=c, label=v) for v, c in VERDICT_COLORS.items()], frameon=False,
                   loc="upper left", bbox_to_anchor=(1.01, 1))
 
 
 @dataclass(frozen=True)
-class SpecCurve(Panel):
+class SpecCurve(AtlasPanel):
     """A specification curve (Simonsohn et al. 2020; specr): one claim's main effect in every variant that
     changes what it reads, and the baseline, sorted, with intervals, coloured by verdict; beneath, which
     choice each variant makes."""
 
-    panel: str = ""
     claim: str = ""
-
-    def panel_names(self):
-        return ()
-
-    def inputs(self, plan):
-        return {KEY: paths.path("robustness_csv")}
+    reference: float | None = None  # the paper's value, drawn dashed (Fig 1b's crossing)
 
     def draw(self, axes, canvas, inputs, params, *, style, confidence) -> None:
         import json
@@ -114,14 +121,20 @@ class SpecCurve(Panel):
                        s=(style.get("marker_size", 4) * 2.2) ** 2, zorder=4, label="baseline")
             ax.legend(frameon=False, loc="best")
         ax.axhline(0, color="0.6", linewidth=0.6)
-        ax.set(xlim=(-0.6, len(r) - 0.4), xticks=[], ylabel=str(r["effect"].iloc[0]), title=self.title or self.claim)
+        if self.reference is not None:
+            ax.axhline(self.reference, color="black", linestyle="--", linewidth=0.8, label="the paper")
+            ax.legend(frameon=False, loc="best")
+        named = r.loc[r["variant"] == "baseline", "effect"]  # the baseline's name of the effect
+        ax.set(xlim=(-0.6, len(r) - 0.4), xticks=[], ylabel=textwrap.fill(str((named if len(named) else r["effect"]).iloc[0]), 34),
+               title=self.title or self.claim)
         choices = sorted({(k, json.dumps(v)) for o in r["overrides"] for k, v in json.loads(o).items()})
-        below = ax.inset_axes([0, -0.08 - 0.07 * max(len(choices), 1), 1, 0.07 * max(len(choices), 1)], sharex=ax)
+        height = 0.06 * max(len(choices), 1)
+        below = ax.inset_axes([0, -0.08 - height, 1, height], sharex=ax)
         for i, (key, value) in enumerate(choices):
             has = [json.dumps(json.loads(o).get(key, None)) == value and key in json.loads(o) for o in r["overrides"]]
             below.scatter(x[has], np.full(int(np.sum(has)), i), color="black", s=6)
-        below.set_yticks(range(len(choices)), [f"{k.split('.', 1)[-1]}={v}" for k, v in choices],
-                         fontsize=style.get("font_size", 8) * 0.7)
+        below.set_yticks(range(len(choices)), [f"{'.'.join(k.split('.')[-2:])}={v}" for k, v in choices],
+                         fontsize=style.get("font_size", 8) * 0.6)
         below.set_ylim(len(choices) - 0.5, -0.5)
         below.set_xticks([])
         below.set_xlabel("variants, sorted by the effect")
@@ -138,11 +151,11 @@ FIGURES = {
     "robustness_curve": FigureSpec(
         (SpecCurve(claim="C1@fig1b", title="C1: JTT minus ERM, small alpha"),
          SpecCurve(claim="C6@fig4_2d", title="C6: CVaR-DRO minus ERM, alpha_val dependence"),
-         SpecCurve(claim="C14@fig1b", title="Fig 1b's crossing (C14)")),
+         SpecCurve(claim="C14@fig1b", title="Fig 1b's crossing (C14)", reference=0.2)),
         "Specification curves of the robustness atlas: for C1 (JTT's success minus ERM's at small alpha), C6 "
         "(how much more CVaR-DRO's success moves with alpha_val than ERM's) and C14 (the alpha at which JTT's "
         "success falls to ERM's; the paper: about 0.2), the main effect with its 95% interval in the baseline "
         "(circled) and in every variant that changes what the claim reads, sorted; colour: the verdict; beneath, "
         "the choices each variant makes. From results/robustness.csv.",
-        on_request=True, atlas=True),
+        on_request=True, atlas=True, bottom=0.5),
 }
