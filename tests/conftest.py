@@ -39,10 +39,17 @@ def tiny_config(base: dict) -> dict:
     return cfg
 
 
+def copy_workflow(dest: Path, config: dict | None = None) -> Path:
+    """The repository's Snakefile and workflow/ (rules, schema) in ``dest``, with ``config`` as its config.yaml."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "Snakefile", dest / "Snakefile")
+    shutil.copytree(REPO / "workflow", dest / "workflow")
+    if config is not None:
+        (dest / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return dest
+
+
 @pytest.fixture
 def workflow_dir(tmp_path, repo_config):
-    """A copy of the workflow (Snakefile, rules, schema) with a tiny config.yaml."""
-    shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
-    shutil.copytree(REPO / "workflow", tmp_path / "workflow")
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(tiny_config(repo_config), sort_keys=False))
-    return tmp_path
+    """A copy of the workflow with a tiny config.yaml."""
+    return copy_workflow(tmp_path, tiny_config(repo_config))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 import subprocess
 import sys
 
@@ -22,7 +21,7 @@ from collective_action.datasets.builders import BUILDERS
 from collective_action.datasets.generators import GENERATORS
 from collective_action.learners import LEARNERS
 from collective_action.signals import SIGNALS
-from conftest import REPO, SCHEMA, tiny_config
+from conftest import SCHEMA, copy_workflow, tiny_config
 
 
 def _unaliased(cfg: dict) -> dict:
@@ -254,8 +253,7 @@ def test_the_issue_probes_name_the_key(repo_config, schema, key, value, target, 
 
 def test_the_issue_probes_stop_the_real_command_before_any_job(tmp_path, repo_config):
     """`snakemake --cores 1 <target>` (not a dry run) exits non-zero naming the key, and writes no result."""
-    shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
-    shutil.copytree(REPO / "workflow", tmp_path / "workflow")
+    copy_workflow(tmp_path)
     tiny = _unaliased(tiny_config(repo_config))
     for key, value, target, phrase in PROBES:
         cfg = copy.deepcopy(tiny)

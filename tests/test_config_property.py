@@ -19,7 +19,6 @@ import copy
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -33,7 +32,7 @@ from hypothesis import strategies as st
 
 from collective_action import config as cfgmod
 from collective_action.plan import Plan
-from conftest import REPO, SCHEMA
+from conftest import REPO, SCHEMA, copy_workflow
 
 MUTATIONS = int(os.environ.get("CONFIG_MUTATIONS", 300))
 DRY_RUNS = int(os.environ.get("CONFIG_DRY_RUNS", 8))
@@ -192,10 +191,7 @@ def test_one_mutated_key_is_valid_or_named(tmp_path, monkeypatch):
     chosen = spread(valid, DRY_RUNS)
     workdirs = []
     for i in range(len(chosen)):
-        workdirs.append(tmp_path / f"workflow_{i}")
-        workdirs[-1].mkdir()
-        shutil.copy(REPO / "Snakefile", workdirs[-1] / "Snakefile")
-        shutil.copytree(REPO / "workflow", workdirs[-1] / "workflow")
+        workdirs.append(copy_workflow(tmp_path / f"workflow_{i}"))
     with ThreadPoolExecutor(2) as pool:  # two dry runs at a time (each a process)
         procs = list(pool.map(dry_run, workdirs, [cfg for cfg, _ in chosen]))
     failed = [f"{m.describe}\n{(p.stdout + p.stderr)[-1500:]}" for (_, m), p in zip(chosen, procs) if p.returncode]

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from collective_action import store
 
@@ -89,16 +88,29 @@ def test_rewrite_takes_the_current_umask_and_stays_atomic(tmp_path, umask):
     assert sorted(p.name for p in tmp_path.iterdir()) == [".a1.csv.0badc0de.tmp", "a[1].csv"]
 
 
+def test_a_downloaded_source_archive_honours_the_umask_and_a_failed_one_leaves_nothing(tmp_path, umask):
+    """The download cache may be shared by a group (sources.*.path on a cluster): an archive gets the
+    umask's mode like an artifact, not mkstemp's 0600; a failed download leaves no partial file."""
+    from collective_action.datasets import sources
+
+    origin = tmp_path / "origin.tar.gz"
+    origin.write_bytes(b"archive bytes" * 1000)
+    umask(0o022)
+    target = tmp_path / "cache" / "origin.tar.gz"
+    sources._download(origin.as_uri(), target, "hint")
+    assert target.read_bytes() == origin.read_bytes() and _mode(target) == 0o644
+    with pytest.raises(sources.SourceError, match="could not download"):
+        sources._download((tmp_path / "absent.tar.gz").as_uri(), tmp_path / "cache" / "absent.tar.gz", "hint")
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["origin.tar.gz"]
+
+
 # ----------------------------------------------------------------------------- whole builds
 def _workflow(path: Path, repo_config: dict) -> Path:
     """The repository's workflow, its workflow profile and a tiny config in ``path``."""
-    from conftest import REPO, tiny_config
+    from conftest import REPO, copy_workflow, tiny_config
 
-    path.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "Snakefile", path / "Snakefile")
-    shutil.copytree(REPO / "workflow", path / "workflow")
+    copy_workflow(path, tiny_config(repo_config))
     shutil.copytree(REPO / "profiles", path / "profiles")
-    (path / "config.yaml").write_text(yaml.safe_dump(tiny_config(repo_config), sort_keys=False))
     return path
 
 

@@ -18,7 +18,7 @@ import yaml
 
 import image_fixtures as fx
 from collective_action import store
-from conftest import REPO
+from conftest import REPO, copy_workflow
 
 TARGETS = ["figures/fig1.pdf", "figures/fig3.pdf", "figures/fig4.pdf", "figures/fig6.pdf"]
 CONFIGS = ["config.paper.yaml", "paper_scale.yaml", "sources.yaml"]
@@ -28,8 +28,7 @@ CONFIGS = ["config.paper.yaml", "paper_scale.yaml", "sources.yaml"]
 def paper_scale(tmp_path_factory):
     """The workflow run once at the shrunk paper scale; the wall time is kept in ``elapsed.txt``."""
     workdir = tmp_path_factory.mktemp("paper")
-    shutil.copy(REPO / "Snakefile", workdir / "Snakefile")
-    shutil.copytree(REPO / "workflow", workdir / "workflow")
+    copy_workflow(workdir)
     for name in ("config.yaml", "config.paper.yaml"):
         shutil.copy(REPO / name, workdir / name)
     shutil.copy(REPO / "tests" / "paper_scale.yaml", workdir / "paper_scale.yaml")

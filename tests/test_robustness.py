@@ -3,7 +3,6 @@ atlas built end to end."""
 from __future__ import annotations
 
 import copy
-import shutil
 
 import pandas as pd
 import pytest
@@ -12,7 +11,7 @@ import yaml
 from collective_action import config as cfgmod
 from collective_action import robustness, store
 from collective_action.plan import Plan
-from conftest import REPO, SCHEMA, tiny_config
+from conftest import SCHEMA, copy_workflow, tiny_config
 from test_workflow import planned_jobs, snakemake
 
 TARGETS = ["results/robustness.csv", "figures/robustness.pdf", "figures/robustness_curve.pdf"]
@@ -116,9 +115,7 @@ def test_a_bad_axis_stops_the_atlas_before_any_job_and_writes_nothing(workflow_d
 def atlas_dir(tmp_path_factory, repo_config):
     """The tiny workflow with a tiny atlas, its default figures built first."""
     workdir = tmp_path_factory.mktemp("atlas")
-    shutil.copy(REPO / "Snakefile", workdir / "Snakefile")
-    shutil.copytree(REPO / "workflow", workdir / "workflow")
-    (workdir / "config.yaml").write_text(yaml.safe_dump(atlas_config(repo_config), sort_keys=False))
+    copy_workflow(workdir, atlas_config(repo_config))
     snakemake(workdir, "figures/fig1b.pdf", "figures/fig4_2d.pdf")
     return workdir
 

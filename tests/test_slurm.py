@@ -12,9 +12,8 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 
-from conftest import REPO, tiny_config
+from conftest import REPO, copy_workflow, tiny_config
 
 SCRIPT = REPO / "scripts" / "slurm-local.sh"
 
@@ -37,13 +36,9 @@ def cluster(tmp_path_factory):
 
 
 def test_tiny_workflow_runs_as_slurm_jobs(cluster, tmp_path, repo_config):
-    work = tmp_path / "wf"
-    work.mkdir()
-    shutil.copy(REPO / "Snakefile", work / "Snakefile")
-    shutil.copytree(REPO / "workflow", work / "workflow")
     cfg = tiny_config(repo_config)
     cfg["claims"]["panels"] = ["fig1b"]
-    (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    work = copy_workflow(tmp_path / "wf", cfg)
     env = dict(os.environ, SLURM_CONF=str(cluster / "slurm.conf"))
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "figures/fig1b.pdf", "results/claims.csv",

@@ -49,12 +49,9 @@ def edit_config(workdir, edit):
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, repo_config):
     """The tiny workflow, built once for the module."""
-    from conftest import REPO, tiny_config
+    from conftest import copy_workflow, tiny_config
 
-    workdir = tmp_path_factory.mktemp("wf")
-    shutil.copy(REPO / "Snakefile", workdir / "Snakefile")
-    shutil.copytree(REPO / "workflow", workdir / "workflow")
-    (workdir / "config.yaml").write_text(yaml.safe_dump(tiny_config(repo_config), sort_keys=False))
+    workdir = copy_workflow(tmp_path_factory.mktemp("wf"), tiny_config(repo_config))
     snakemake(workdir, *TARGETS)
     return workdir
 

@@ -360,8 +360,15 @@ class Atlas:
                         "overrides": vp.variant.overrides, "train_cells": len(runs),
                         "train_cells_new": len(runs - base_runs) if vp.variant.id != "baseline" else len(runs),
                         "affected": self.affected(vp.variant.id)})
-        return {"claims": self.claim_keys, "seeds": self.config.get("seeds") or self.plan.config["seeds"],
-                "config_seeds": self.plan.config["seeds"], "variants": out}
+        return {"claims": self.claim_keys, "seeds": self.seeds_per_cell("baseline"),
+                "config_seeds": self.seeds_per_cell(None), "variants": out}
+
+    def seeds_per_cell(self, variant: str | None) -> int:
+        """The seeds of a cell of a variant's panels (None: the config's own panels); the largest where datasets
+        differ (image datasets carry their own)."""
+        plan = self.plan
+        panels = self.by_id[variant].panels.values() if variant else self.panel_names
+        return max(len(plan.seeds(d)) for panel in panels for d in plan.panel_datasets(panel))
 
 
 def atlas_datasets(config: Mapping[str, Any], panels: Sequence[str]) -> list[str]:

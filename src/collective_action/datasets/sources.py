@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from ..store import md5_file, sha256_file
+from ..store import atomic_path, md5_file, sha256_file
 
 
 class SourceError(RuntimeError):
@@ -463,15 +463,12 @@ def _torchvision_download(cls_name: str, root: Path, hint: str) -> None:
 
 
 def _download(url: str, target: Path, hint: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(fd)
+    """Fetch url into target atomically, with the permissions of any file the user writes (a shared cache)."""
     try:
-        with urllib.request.urlopen(url, timeout=30) as response, open(tmp, "wb") as out:
+        with atomic_path(target) as tmp, urllib.request.urlopen(url, timeout=30) as response, \
+                open(tmp, "wb") as out:
             shutil.copyfileobj(response, out)
-        os.replace(tmp, target)
     except (urllib.error.URLError, OSError) as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise SourceError(f"could not download {url} ({type(exc).__name__}: {exc}). {hint}.") from exc
 
 
