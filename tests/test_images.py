@@ -280,6 +280,23 @@ def test_cifar10_dataset_h5(tmp_path, cifar_batches):
     assert art.attrs["meta"]["source_label"].startswith("CIFAR-10 (staged .npz")
     assert len(art.attrs["meta"]["mean"]) == 3
     assert art.provenance["config"]["sources"]["cifar10"]["path"] == str(npz)
+    assert art.attrs["meta"]["n_classes"] == len(art.attrs["meta"]["class_names"]) == 10
+
+
+def test_a_builder_that_makes_other_classes_than_its_class_declares_writes_nothing(tmp_path, cifar_batches,
+                                                                                     monkeypatch):
+    """The config checks (target labels) read a builder's declared n_classes before any job; the built
+    dataset's class names must agree with it."""
+    from collective_action.datasets.builders import BUILDERS
+
+    monkeypatch.setitem(BUILDERS.entry("cifar10").meta, "n_classes", 9)  # as the registry reads the class
+    npz = fx.write_npz(tmp_path / "c.npz", cifar_batches)
+    out = tmp_path / "cifar.h5"
+    with pytest.raises(ValueError, match="builder 'cifar10' made 10 classes; the config checks assumed 9"):
+        datasets.prepare("cifar10", {**SPEC, "builder": "cifar10", "n_val": 20,
+                                     "signal": {"kind": "pixel_grid", "target_label": 0}}, 0, str(out),
+                         sources={"cifar10": {"kind": "npz", "path": str(npz)}}, data_dir=str(tmp_path))
+    assert not out.exists()
 
 
 def _cifar_cars_trucks(n=400, seed=1):

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import rng, store
+from .. import checks, rng, store
 from .builders import BUILDERS
 from .builders import needed_sources as needed_sources
 from .generators import GENERATORS, make_generator
@@ -103,7 +103,12 @@ def synthesize(spec: Mapping[str, Any], base_seed: int) -> tuple[dict, dict, dic
 
 def build(spec: Mapping[str, Any], srcs: Mapping[str, Any], data_dir: str, base_seed: int) -> tuple[dict, dict, dict]:
     """Build a dataset from its sources; images also get the per-channel mean and std of the training split."""
-    arrays, meta = BUILDERS.get(spec["builder"]).build(spec, srcs, data_dir, base_seed)
+    builder = BUILDERS.get(spec["builder"])
+    arrays, meta = builder.build(spec, srcs, data_dir, base_seed)
+    meta["n_classes"] = len(meta["class_names"])  # the class names are the one statement of the labels
+    declared = checks.n_classes(spec)  # what the config checks assumed before any job
+    if declared is not None and declared[0] != meta["n_classes"]:
+        raise ValueError(f"builder '{builder.name}' made {meta['n_classes']} classes; the config checks assumed {declared[0]}")
     meta.setdefault("kind", "image")
     meta["builder"] = spec["builder"]
     if meta["kind"] == "image":

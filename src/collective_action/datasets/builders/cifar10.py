@@ -24,6 +24,6 @@ class CIFAR10(Builder):
     def build(cls, spec, srcs, data_dir, base_seed) -> tuple[dict, dict]:
         raw = sources.load_cifar10(srcs["cifar10"], data_dir).require(CIFAR_CLASSES, "the cifar10 builder")
         arrays = _train_val_test(raw, spec, rng.numpy_rng(base_seed, spec["seed"], "data", "cifar10"))
-        meta = {"n_classes": 10, "class_names": list(CIFAR_CLASSES),
+        meta = {"class_names": list(CIFAR_CLASSES),
                 "source_label": _source_label("CIFAR-10", srcs["cifar10"])}
         return arrays, meta

@@ -40,6 +40,6 @@ class MNIST10(Builder):
         raw.require(raw.classes, f"the {cls.name} builder")
         arrays = _train_val_test(raw, spec, rng.numpy_rng(base_seed, spec["seed"], "data", cls.name, key))
         label = _source_label(sources.DATASETS[key]["title"], srcs[key])
-        meta = {"n_classes": 10, "class_names": raw.classes,
+        meta = {"class_names": raw.classes,
                 "source_label": f"{label}, all ten classes (not a dataset of the paper)"}
         return arrays, meta

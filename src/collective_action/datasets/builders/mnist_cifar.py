@@ -65,7 +65,7 @@ class MNISTCIFAR(Builder):
             members = train[y_all[train] == label]
             chosen = np.sort(g.choice(members, size=min(pool_size, len(members)), replace=False))
             out[f"pool/{cls}"] = x_all[chosen][:, :, 32:, :]
-        meta = {"n_classes": 2, "class_names": ["automobile", "truck"], "c": c,
+        meta = {"class_names": ["automobile", "truck"], "c": c,
                 "source_label": f"MNIST-CIFAR c={c:g} from {_source_label('CIFAR-10', srcs['cifar10'])} and "
                                 f"{_source_label('MNIST', srcs['mnist'])}"}
         return out, meta

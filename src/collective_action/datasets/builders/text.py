@@ -143,7 +143,7 @@ class Text(Builder):
         log.info("text: %s: train %d, val %d, test %d documents; training class counts %s; vocabulary %d",
                  corpus.source_label, len(splits["train"]), n_val, n_test, dict(zip(classes, counts.tolist())),
                  len(vocab))
-        meta = {"kind": "text", "n_classes": len(classes), "class_names": list(classes), "vocab_size": len(vocab),
+        meta = {"kind": "text", "class_names": list(classes), "vocab_size": len(vocab),
                 "pad_id": ts.PAD_ID, "unk_id": ts.UNK_ID, "max_len": int(p["max_len"]), "input_range": None,
                 "source_label": corpus.source_label, "standin": corpus.standin, "source_sha256": corpus.checksums,
                 "planted_tokens": planted, "signal_xi": xi, "n_empty_dropped": n_empty,

@@ -41,7 +41,7 @@ def standin(spec, srcs, data_dir, base_seed) -> tuple[dict, dict]:
                                      ("val", "train", foreground[val], None),
                                      ("test", "test", np.flatnonzero(np.isin(cifar["y_test"], fg_classes)), None)):
         out[f"{split}/x"], out[f"{split}/y"], out[f"{split}/group"] = composite(src, idx, aligned)
-    meta = {"n_classes": 2, "class_names": ["airplane", "bird"], "groups": ["airplane/land", "airplane/water",
+    meta = {"class_names": ["airplane", "bird"], "groups": ["airplane/land", "airplane/water",
             "bird/land", "bird/water"], "standin": True,
             "source_label": "Waterbirds STAND-IN (CIFAR-10 airplanes/birds on land/water scenes, 95% aligned; "
                             f"not Waterbirds) from {_source_label('CIFAR-10', srcs['cifar10'])}"}
@@ -72,7 +72,7 @@ class Waterbirds(Builder):
             sel = raw["split"] == code
             out.update({f"{split}/x": _chw(raw["x"][sel]), f"{split}/y": raw["y"][sel],
                         f"{split}/group": 2 * raw["y"][sel] + raw["place"][sel]})
-        meta = {"n_classes": 2, "class_names": ["landbird", "waterbird"], "groups": ["landbird/land", "landbird/water",
+        meta = {"class_names": ["landbird", "waterbird"], "groups": ["landbird/land", "landbird/water",
                 "waterbird/land", "waterbird/water"], "source_label": _source_label("Waterbirds", source),
                 "archive_sha256": checksum, "standin": False}
         return out, meta
