@@ -78,20 +78,8 @@ def _signals(spec: Mapping[str, Any]):
         yield "collective_2.signal", spec["collective_2"]["signal"]
 
 
-def n_classes(spec: Mapping[str, Any]) -> tuple[int, list | None] | None:
-    """How many labels a dataset has, from the config alone (and the list that names them, where one does);
-    None when only the built dataset knows (the text builder with ``classes: null``)."""
-    from .datasets import maker
-
-    n = maker(spec).meta.get("n_classes")
-    if isinstance(n, str):
-        listed = spec.get(n)
-        return (len(listed), list(listed)) if isinstance(listed, list) else None
-    return (int(n), None) if isinstance(n, int) and not isinstance(n, bool) else None
-
-
 def _dataset(name: str, spec: Mapping[str, Any], config: Mapping[str, Any]) -> None:
-    from .datasets import is_synthetic, maker
+    from .datasets import declared_classes, is_synthetic, maker
     from .signals import SIGNALS
 
     where = f"datasets.{name}"
@@ -108,7 +96,7 @@ def _dataset(name: str, spec: Mapping[str, Any], config: Mapping[str, Any]) -> N
                                 f"makes {_words([data])}: name a model of kind {' or '.join(kinds)}"
                                 + (f" (defined: {', '.join(fits)})" if fits else " (none is defined under 'models')"))
 
-    classes = n_classes(spec)
+    classes = declared_classes(spec)
     for key, signal in _signals(spec):
         at = f"{where}.{key}"
         meta = SIGNALS.meta(signal["kind"])

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import checks, rng, store
+from .. import rng, store
 from .builders import BUILDERS
 from .builders import needed_sources as needed_sources
 from .generators import GENERATORS, make_generator
@@ -32,6 +32,16 @@ def is_synthetic(spec: Mapping[str, Any]) -> bool:
 def maker(spec: Mapping[str, Any]):
     """The registry entry that makes a dataset: its generator or its builder."""
     return GENERATORS.entry(spec["generator"]) if is_synthetic(spec) else BUILDERS.entry(spec["builder"])
+
+
+def declared_classes(spec: Mapping[str, Any]) -> tuple[int, list | None] | None:
+    """How many labels a dataset has, from the config alone (and the list that names them, where one does);
+    None when only the built dataset knows (the text builder with ``classes: null``)."""
+    n = maker(spec).meta.get("n_classes")
+    if isinstance(n, str):
+        listed = spec.get(n)
+        return (len(listed), list(listed)) if isinstance(listed, list) else None
+    return (int(n), None) if isinstance(n, int) and not isinstance(n, bool) else None
 
 
 def check_staged(name: str, source: Mapping[str, Any]) -> None:
@@ -106,7 +116,7 @@ def build(spec: Mapping[str, Any], srcs: Mapping[str, Any], data_dir: str, base_
     builder = BUILDERS.get(spec["builder"])
     arrays, meta = builder.build(spec, srcs, data_dir, base_seed)
     meta["n_classes"] = len(meta["class_names"])  # the class names are the one statement of the labels
-    declared = checks.n_classes(spec)  # what the config checks assumed before any job
+    declared = declared_classes(spec)  # what the config checks assumed before any job
     if declared is not None and declared[0] != meta["n_classes"]:
         raise ValueError(f"builder '{builder.name}' made {meta['n_classes']} classes; the config checks assumed {declared[0]}")
     meta.setdefault("kind", "image")
