@@ -79,3 +79,14 @@ def test_table_sidecar_detects_edit(tmp_path):
     path.write_text("a,b\n1,3\n")
     with pytest.raises(store.ArtifactError, match="t.csv.*modified"):
         store.read_table(path)
+
+
+def test_write_table_round_trips_through_read_table(tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "sub" / "t.csv"
+    store.write_table(pd.DataFrame({"a": [1, 2], "x": [1 / 3, 2.0]}), path, {"step": "table"})
+    assert path.read_text() == "a,x\n1,0.333333\n2,2\n"  # floats to 6 significant digits
+    assert store.read_table(path)["a"].tolist() == [1, 2]
+    assert json.loads(store.sidecar_path(path).read_text())["step"] == "table"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["t.csv", "t.csv.prov.json"]  # no temporary left

@@ -302,6 +302,14 @@ def read_sidecar(path: str | os.PathLike) -> dict[str, Any]:
         raise ArtifactError(f"{side}: corrupt provenance sidecar ({exc})") from exc
 
 
+def write_table(frame, path: str | os.PathLike, prov: Mapping[str, Any]) -> None:
+    """Write a tidy CSV table atomically (floats to 6 significant digits) with its provenance sidecar; the
+    counterpart of :func:`read_table`."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, float_format="%.6g")
+    write_sidecar(path, prov)
+
+
 def read_table(path: str | os.PathLike):
     """Read a tidy CSV table written by this pipeline, checking it against its sidecar."""
     import pandas as pd

@@ -233,11 +233,8 @@ def epoch_rows(panel: str, metrics_paths: Sequence[str], datasets: Mapping[str, 
 
 
 def _write(table: pd.DataFrame, output: str, spec: Mapping[str, Any], metrics_paths: Sequence[str]) -> None:
-    with store.atomic_path(output) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.6g")
-    prov = store.provenance(step="table", config=dict(spec),
-                            inputs={f"metrics{i:03d}": p for i, p in enumerate(metrics_paths)})
-    store.write_sidecar(output, prov)
+    store.write_table(table, output, store.provenance(
+        step="table", config=dict(spec), inputs={f"metrics{i:03d}": p for i, p in enumerate(metrics_paths)}))
 
 
 def build_epochs(*, panel: str, spec: Mapping[str, Any], metrics_paths: Sequence[str], output: str) -> None:

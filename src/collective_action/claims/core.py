@@ -312,19 +312,13 @@ def to_markdown(claims: pd.DataFrame, robustness: pd.DataFrame | None = None) ->
     return "\n".join(lines)
 
 
-def _write_csv(frame: pd.DataFrame, output: str, prov: Mapping) -> None:
-    with store.atomic_path(output) as tmp:
-        frame.to_csv(tmp, index=False, float_format="%.6g")
-    store.write_sidecar(output, prov)
-
-
 def build(*, table_paths: Mapping[str, str], spec: Mapping, output_csv: str, output_md: str) -> None:
     """results/claims.csv and claims.md from the tables (and the atlas's summary where it is an input)."""
     tables = {panel: store.read_table(path) for panel, path in table_paths.items() if panel != "robustness"}
     robustness = store.read_table(table_paths["robustness"]) if "robustness" in table_paths else None
     claims = evaluate_claims(tables, spec)
     prov = store.provenance(step="claims", config=dict(spec), inputs=dict(table_paths))
-    _write_csv(claims, output_csv, prov)
+    store.write_table(claims, output_csv, prov)
     store.write_text_atomic(output_md, to_markdown(claims, robustness))
     store.write_sidecar(output_md, prov)
 
@@ -344,5 +338,5 @@ def build_variant(*, table_paths: Mapping[str, str], spec: Mapping, output_csv: 
 
     tables = {panel: as_config_names(store.read_table(path)) for panel, path in table_paths.items()}
     claims = evaluate_claims(tables, spec["settings"], by_key(spec["claims"]))
-    _write_csv(claims, output_csv, store.provenance(step="robustness_claims", config=dict(spec),
-                                                    inputs=dict(table_paths)))
+    store.write_table(claims, output_csv, store.provenance(step="robustness_claims", config=dict(spec),
+                                                           inputs=dict(table_paths)))

@@ -90,8 +90,6 @@ def build(*, claim_paths: Mapping[str, str], spec: Mapping[str, Any], output_csv
     claims = {variant: store.read_table(path) for variant, path in claim_paths.items()}
     rows = summary_rows(claims, spec)
     prov = store.provenance(step="robustness", config=dict(spec), inputs=dict(claim_paths))
-    with store.atomic_path(output_csv) as tmp:
-        rows.to_csv(tmp, index=False, float_format="%.6g")
-    store.write_sidecar(output_csv, prov)
+    store.write_table(rows, output_csv, prov)
     store.write_text_atomic(output_md, to_markdown(rows, spec))
     store.write_sidecar(output_md, prov)
