@@ -170,3 +170,17 @@ def test_the_crossing_is_interpolated_with_a_bootstrap_interval():
     near = _table(lambda algo, alpha: (0.0 if alpha < 0.2 else 1.0) if algo == "erm" else (0.8 if alpha < 0.2 else 0.2))
     assert claims.evaluate_claims({"fig1b": near}, {**CFG, "crossing_tolerance": 0.1}).set_index("claim").loc[
         "C14", "verdict"] == claims.REPRODUCED
+
+
+def test_the_papers_crossing_is_read_from_the_claims_settings():
+    """claims.paper_crossing is the one place of the paper's Fig 1b crossing: C1's text, C14's verdict and the
+    atlas's specification curve read it."""
+    from types import SimpleNamespace
+
+    from collective_action.figures.catalog.robustness import FIGURES
+
+    table = _table(paper_like)
+    moved = claims.evaluate_claims({"fig1b": table}, {**CFG, "paper_crossing": 0.3}).set_index("claim")
+    assert "(paper: about 0.3)" in moved.loc["C1", "measured"] and moved.loc["C14", "verdict"] == claims.REPRODUCED
+    curve = [p for p in FIGURES["robustness_curve"].panels if p.claim == "C14@fig1b"][0]
+    assert curve.params(SimpleNamespace(config={"claims": {"paper_crossing": 0.3}})) == {"reference": 0.3}

@@ -161,7 +161,7 @@ def _alphas(table: pd.DataFrame, cfg: Mapping, small: bool, prefix: str = "") ->
     return [a for a in alphas if a >= cfg[f"{prefix}large_alpha_min"]]
 
 
-def _dro_vs_erm(tables, cfg, small: bool, panel: str = "fig1b", prefix: str = "", paper_crossing: str = "0.2"):
+def _dro_vs_erm(tables, cfg, small: bool, panel: str = "fig1b", prefix: str = "", paper_crossing: float | None = None):
     """Fig 1's comparison in one alpha range; the main effect is JTT's paired difference from ERM (LfF's is in the
     text; the verdict needs both)."""
     table = tables[panel]
@@ -179,7 +179,8 @@ def _dro_vs_erm(tables, cfg, small: bool, panel: str = "fig1b", prefix: str = ""
     rng = f"alpha<={cfg[prefix + 'small_alpha_max']:g}" if small else f"alpha>={cfg[prefix + 'large_alpha_min']:g}"
     measured = (f"{rng}, paired success difference over seeds (mean [{cfg['confidence']:.0%} CI]): "
                 f"{'; '.join(results)}. Mean success ERM/JTT/LfF by alpha: {_means_by_alpha(table, ['erm', 'jtt', 'lff'], alphas)}. "
-                f"Alpha from which the mean stays at or below ERM's: {crossings} (paper: about {paper_crossing})")
+                f"Alpha from which the mean stays at or below ERM's: {crossings} (paper: about "
+                f"{cfg['paper_crossing'] if paper_crossing is None else paper_crossing:g})")
     return measured, REPRODUCED if ok else NOT_REPRODUCED, effect
 
 

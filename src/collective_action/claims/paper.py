@@ -32,8 +32,8 @@ ERM = ("erm",)
 def check_c3(tables, cfg, panel="fig1c"):
     """CIFAR-10 (or Fig 1c's protocol on another image dataset): both halves of the claim (above ERM at
     small alpha, below at large), with the image ranges cifar_small_alpha_max and cifar_large_alpha_min."""
-    small = _dro_vs_erm(tables, cfg, True, panel, "cifar_", "0.1")
-    large = _dro_vs_erm(tables, cfg, False, panel, "cifar_", "0.1")
+    small = _dro_vs_erm(tables, cfg, True, panel, "cifar_", 0.1)
+    large = _dro_vs_erm(tables, cfg, False, panel, "cifar_", 0.1)
     verdicts = {small[1], large[1]}
     verdict = NOT_RUN if NOT_RUN in verdicts else (REPRODUCED if verdicts == {REPRODUCED} else NOT_REPRODUCED)
     source = tables[panel]["data_source"].iloc[0]

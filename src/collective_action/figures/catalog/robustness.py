@@ -98,7 +98,10 @@ class SpecCurve(AtlasPanel):
     choice each variant makes."""
 
     claim: str = ""
-    reference: float | None = None  # the paper's value, drawn dashed (Fig 1b's crossing)
+    reference: str = ""  # a claims setting holding the paper's value, drawn dashed ('paper_crossing': Fig 1b's)
+
+    def params(self, plan):
+        return {"reference": plan.config["claims"][self.reference]} if self.reference else {}
 
     def draw(self, axes, canvas, inputs, params, *, style, confidence) -> None:
         import json
@@ -121,8 +124,8 @@ class SpecCurve(AtlasPanel):
                        s=(style.get("marker_size", 4) * 2.2) ** 2, zorder=4, label="baseline")
             ax.legend(frameon=False, loc="best")
         ax.axhline(0, color="0.6", linewidth=0.6)
-        if self.reference is not None:
-            ax.axhline(self.reference, color="black", linestyle="--", linewidth=0.8, label="the paper")
+        if params.get("reference") is not None:
+            ax.axhline(params["reference"], color="black", linestyle="--", linewidth=0.8, label="the paper")
             ax.legend(frameon=False, loc="best")
         named = r.loc[r["variant"] == "baseline", "effect"]  # the baseline's name of the effect
         ax.set(xlim=(-0.6, len(r) - 0.4), xticks=[], ylabel=textwrap.fill(str((named if len(named) else r["effect"]).iloc[0]), 34),
@@ -151,10 +154,10 @@ FIGURES = {
     "robustness_curve": FigureSpec(
         (SpecCurve(claim="C1@fig1b", title="C1: JTT minus ERM, small alpha"),
          SpecCurve(claim="C6@fig4_2d", title="C6: CVaR-DRO minus ERM, alpha_val dependence"),
-         SpecCurve(claim="C14@fig1b", title="Fig 1b's crossing (C14)", reference=0.2)),
+         SpecCurve(claim="C14@fig1b", title="Fig 1b's crossing (C14)", reference="paper_crossing")),
         "Specification curves of the robustness atlas: for C1 (JTT's success minus ERM's at small alpha), C6 "
         "(how much more CVaR-DRO's success moves with alpha_val than ERM's) and C14 (the alpha at which JTT's "
-        "success falls to ERM's; the paper: about 0.2), the main effect with its 95% interval in the baseline "
+        "success falls to ERM's; dashed: the paper's, claims.paper_crossing), the main effect with its 95% interval in the baseline "
         "(circled) and in every variant that changes what the claim reads, sorted; colour: the verdict; beneath, "
         "the choices each variant makes. From results/robustness.csv.",
         on_request=True, atlas=True, bottom=0.5),
