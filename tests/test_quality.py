@@ -141,3 +141,8 @@ def test_a_learning_rate_the_float_type_cannot_hold_is_named_before_any_job(repo
         Plan(cfg, schema_path=str(SCHEMA))
     cfg["training"]["lr"] = 1e30  # representable: trains, and stops at the first epoch if it diverges
     Plan(cfg, schema_path=str(SCHEMA))
+    cfg["datasets"]["strips"]["training"]["lr"] = 1e300  # a dataset's own: its key is named
+    with pytest.raises(ConfigError, match=r"^config key 'datasets.strips.training.lr': 1e\+300 is not a float32"):
+        Plan(cfg, schema_path=str(SCHEMA))
+    cfg["datasets"]["strips"]["training"]["dtype"] = "float64"  # which holds it
+    Plan(cfg, schema_path=str(SCHEMA))

@@ -54,21 +54,21 @@ def check(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
 
 
 # ----------------------------------------------------------------------------- training settings
-DTYPE_MAX = {"float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
-
-
 def _training(config: Mapping[str, Any]) -> None:
     """A learning rate the training's float type cannot hold fails inside the optimiser ('value cannot be converted
     to type float without overflow'): name it here. (A large one that it can hold is the runs' business: they are
     stopped if they diverge, and flagged if they do not learn.)"""
-    settings = [("training", config["training"])] + [(f"datasets.{name}.training", {**config["training"], **spec["training"]})
-                                                     for name, spec in config["datasets"].items() if spec.get("training")]
-    for where, training in settings:
-        largest = DTYPE_MAX[training.get("dtype", "float32")]
-        if training.get("lr") is not None and training["lr"] >= largest:
-            key = where + ".lr" if where == "training" or "lr" in config["datasets"][where.split(".")[1]]["training"] \
-                else "training.lr"
-            _fail(key, f"{training['lr']:g} is not a {training.get('dtype', 'float32')} number: must be < {largest:g}")
+    import numpy as np
+
+    places = [("training", {})] + [(f"datasets.{name}.training", spec["training"])
+                                   for name, spec in config["datasets"].items() if spec.get("training")]
+    for where, own in places:
+        training = {**config["training"], **own}
+        lr, dtype = training.get("lr"), training.get("dtype", "float32")
+        largest = float(np.finfo(dtype).max)
+        if lr is not None and lr >= largest:
+            _fail(f"{where}.lr" if "lr" in own else "training.lr",
+                  f"{lr:g} is not a {dtype} number: must be < {largest:g}")
 
 
 # ----------------------------------------------------------------------------- datasets
