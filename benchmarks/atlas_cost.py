@@ -31,6 +31,7 @@ def train_seconds(workdir: Path, run: str) -> float | None:
 def main() -> None:
     from snakemake.utils import update_config
 
+    from collective_action.paths import DERIVED
     from collective_action.plan import Plan
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -50,7 +51,7 @@ def main() -> None:
         for run in sorted(atlas.runs(vp.variant.id) - seen):
             seen.add(run)
             dataset, algorithm = run.split("/")[2:4]
-            owner = group if "__" in dataset + algorithm else "default run"  # derived entries: the atlas's own
+            owner = group if DERIVED in dataset + algorithm else "default run"  # derived entries: the atlas's own
             seconds = train_seconds(args.workdir, run)
             rows[owner]["jobs"] += 1
             rows[owner]["seconds"] += seconds or 0.0

@@ -12,7 +12,7 @@ from collective_action import config as cfgmod
 from collective_action import robustness, store
 from collective_action.plan import Plan
 from conftest import SCHEMA, copy_workflow, tiny_config
-from test_workflow import planned_jobs, snakemake
+from test_workflow import edit_config, planned_jobs, snakemake
 
 TARGETS = ["results/robustness.csv", "figures/robustness.pdf", "figures/robustness_curve.pdf"]
 
@@ -162,6 +162,24 @@ def test_a_tiny_atlas_builds_end_to_end(atlas_dir):
     for figure in ("robustness", "robustness_curve"):
         assert (atlas_dir / f"figures/{figure}.pdf").read_bytes().startswith(b"%PDF")
     assert planned_jobs(atlas_dir, *TARGETS) == {}
+
+
+def test_claims_md_carries_the_atlas_with_in_claims(atlas_dir):
+    """robustness.in_claims: claims.md says per claim in how many variants it holds, read from robustness.csv,
+    which its provenance records; claims.csv is the same without it."""
+    snakemake(atlas_dir, *TARGETS, "results/claims.csv")
+    before = (atlas_dir / "results/claims.csv").read_bytes()
+    original = (atlas_dir / "config.yaml").read_text()
+    try:
+        edit_config(atlas_dir, lambda c: c["robustness"].update(in_claims=True))
+        snakemake(atlas_dir, "results/claims.md")
+    finally:
+        (atlas_dir / "config.yaml").write_text(original)
+    md = (atlas_dir / "results/claims.md").read_text()
+    assert "**Robustness atlas**" in md and "variants that change what it reads" in md
+    inputs = store.read_sidecar(atlas_dir / "results/claims.md")["inputs"]
+    assert inputs["robustness"]["path"] == "results/robustness.csv" and "fig1b" in inputs
+    assert (atlas_dir / "results/claims.csv").read_bytes() == before
 
 
 def test_the_audit_walks_the_atlas(atlas_dir):

@@ -234,7 +234,12 @@ class Claims(Step):
             if self.plan.panel(panel).get("per_epoch_alphas"):
                 out[f"{panel}_epochs"] = paths.path("epoch_table", panel=panel)
         if self.plan.atlas_in_claims():
-            out["robustness"] = paths.path("robustness_csv")
+            if paths.ATLAS_INPUT in out:
+                from .config import ConfigError
+
+                raise ConfigError(f"config key 'panels.{paths.ATLAS_INPUT}': the name is the atlas's summary's in the "
+                                  f"claims (robustness.in_claims); rename the panel")
+            out[paths.ATLAS_INPUT] = paths.path("robustness_csv")
         return out
 
     def spec(self, wc=None):

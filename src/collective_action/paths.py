@@ -55,6 +55,7 @@ ARTIFACTS = {a.kind: a for a in (
 )}
 
 
+ATLAS_INPUT = "robustness"  # the claims rule's input naming results/robustness.csv beside the panels' tables
 DERIVED = "__"  # a derived entry's name: <name>__<8 hex digits of what it holds> (the robustness atlas's variants)
 DERIVED_SUFFIX = r"__[0-9a-f]{8}"
 

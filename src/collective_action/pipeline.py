@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .paths import step_of
+from .paths import ATLAS_INPUT, step_of
 
 
 def _prepare(sm) -> None:
@@ -66,8 +66,10 @@ def _epoch_table(sm) -> None:
 def _claims(sm) -> None:
     from .claims import core
 
-    core.build(table_paths=dict(sm.input.items()), spec=sm.params.spec, output_csv=sm.output.csv,
-                 output_md=sm.output.md)
+    tables = dict(sm.input.items())
+    atlas = tables.pop(ATLAS_INPUT, None)  # the atlas's summary, where claims.md carries it (jobs.Claims)
+    core.build(table_paths=tables, robustness_path=atlas, spec=sm.params.spec, output_csv=sm.output.csv,
+               output_md=sm.output.md)
 
 
 def _robustness_claims(sm) -> None:

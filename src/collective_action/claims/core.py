@@ -313,12 +313,15 @@ def to_markdown(claims: pd.DataFrame, robustness: pd.DataFrame | None = None) ->
     return "\n".join(lines)
 
 
-def build(*, table_paths: Mapping[str, str], spec: Mapping, output_csv: str, output_md: str) -> None:
-    """results/claims.csv and claims.md from the tables (and the atlas's summary where it is an input)."""
-    tables = {panel: store.read_table(path) for panel, path in table_paths.items() if panel != "robustness"}
-    robustness = store.read_table(table_paths["robustness"]) if "robustness" in table_paths else None
+def build(*, table_paths: Mapping[str, str], spec: Mapping, output_csv: str, output_md: str,
+          robustness_path: str | None = None) -> None:
+    """results/claims.csv and claims.md from the tables (and the atlas's summary, results/robustness.csv, where
+    claims.md carries each claim's "holds in k of n")."""
+    tables = {panel: store.read_table(path) for panel, path in table_paths.items()}
+    robustness = store.read_table(robustness_path) if robustness_path else None
     claims = evaluate_claims(tables, spec)
-    prov = store.provenance(step="claims", config=dict(spec), inputs=dict(table_paths))
+    inputs = {**table_paths, **({"robustness": robustness_path} if robustness_path else {})}
+    prov = store.provenance(step="claims", config=dict(spec), inputs=inputs)
     store.write_table(claims, output_csv, prov)
     store.write_text_atomic(output_md, to_markdown(claims, robustness))
     store.write_sidecar(output_md, prov)
