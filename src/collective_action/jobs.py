@@ -102,14 +102,12 @@ class Prepare(Step):
         return [f"{PKG}.datasets", maker(spec).module, *extra]
 
 
-def _shared(plan: Plan, dataset: str, **extra: str) -> dict[str, str]:
-    """What a dataset derived by the robustness atlas adds to a job's params: its origin, whose random streams
-    it uses (so that a variant's collectives are the baseline's where the sizes and seeds agree), and the
-    datasets whose files it reads; nothing for a dataset of the config."""
+def _stream(plan: Plan, dataset: str) -> dict[str, str]:
+    """A dataset derived by the robustness atlas draws from the random streams of its origin (so that a variant's
+    collectives are the baseline's where the sizes and seeds agree); nothing for a dataset of the config. (The
+    files a derived dataset shares are its jobs' inputs.)"""
     origin = plan.origin(dataset)
-    if origin == dataset:
-        return {}
-    return {"stream": origin, **{k: v for k, v in extra.items() if v != dataset}}
+    return {} if origin == dataset else {"stream": origin}
 
 
 class Poison(Step):
@@ -121,8 +119,7 @@ class Poison(Step):
     def spec(self, wc):
         return {"dataset": wc.dataset, **_collectives(self.plan.dataset_spec(wc.dataset)),
                 "alpha": float(wc.alpha), "alpha_val": float(wc.alpha_val), "seeds": self.plan.seeds(wc.dataset),
-                "base_seed": self.plan.config["base_seed"],
-                **_shared(self.plan, wc.dataset, data_dataset=self.plan.data_name(wc.dataset))}
+                "base_seed": self.plan.config["base_seed"], **_stream(self.plan, wc.dataset)}
 
     def code_roots(self, wc):
         return [*super().code_roots(wc), *_signal_modules(self.plan.dataset_spec(wc.dataset))]
@@ -152,8 +149,9 @@ class Train(Step):
             "hyperparameters": plan.hyperparameters(wc.dataset, wc.algorithm),
             "record_every_epoch": plan.records_every_epoch(wc.dataset, wc.algorithm, float(wc.alpha),
                                                            float(wc.alpha_val)),
-            **_shared(plan, wc.dataset, data_dataset=plan.data_name(wc.dataset),
-                      poisoned_dataset=plan.poison_name(wc.dataset)),
+            **_stream(plan, wc.dataset),
+            # the dataset its poisoned file was made for (another's where the atlas shares it), which the file must say
+            **({"poisoned_dataset": plan.poison_name(wc.dataset)} if plan.poison_name(wc.dataset) != wc.dataset else {}),
         }
 
     def code_roots(self, wc):
