@@ -232,6 +232,7 @@ class VariantPlan:
 
     variant: Variant
     config: dict[str, Any]
+    table_names: tuple[str, ...] = ()  # the tables the atlas's claims read ('<panel>' or '<panel>_epochs')
     panels: dict[str, str] = field(default_factory=dict)  # config panel -> the plan's panel for this variant
 
     def tables(self) -> dict[str, str]:
@@ -239,8 +240,6 @@ class VariantPlan:
         return {name: paths.path("epoch_table" if name.endswith(EPOCHS_SUFFIX) else "table",
                                  panel=self.panels[name.removesuffix(EPOCHS_SUFFIX)])
                 for name in self.table_names}
-
-    table_names: tuple[str, ...] = ()
 
 
 class Atlas:
