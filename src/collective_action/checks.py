@@ -28,9 +28,6 @@ from typing import Any
 
 from .config import ConfigError
 
-# What each model kind takes (a maker's data_kind): the schema's model kinds, models.py and text_models.py
-MODEL_DATA_KINDS = {"mlp": ["synthetic"], "logistic": ["synthetic"], "cnn": ["image"], "resnet50": ["image"], "text_bag": ["text"],
-                    "text_transformer": ["text"]}
 DATA_WORDS = {"synthetic": "synthetic 2-D points", "image": "images", "text": "text (token ids)"}
 
 
@@ -45,8 +42,9 @@ def _words(kinds) -> str:
 def check(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
     """Raise one ConfigError for the first problem found (datasets in order, then models, algorithms and the
     collectives' sizes)."""
+    takes = model_data_kinds(schema)
     for name, spec in config["datasets"].items():
-        _dataset(name, spec, config)
+        _dataset(name, spec, config, takes)
     _models(config, schema)
     _algorithms(config)
     _collective_sizes(config)
@@ -78,7 +76,7 @@ def _signals(spec: Mapping[str, Any]):
         yield "collective_2.signal", spec["collective_2"]["signal"]
 
 
-def _dataset(name: str, spec: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+def _dataset(name: str, spec: Mapping[str, Any], config: Mapping[str, Any], model_takes: Mapping[str, list]) -> None:
     from .datasets import declared_classes, is_synthetic, maker
     from .signals import SIGNALS
 
@@ -88,9 +86,9 @@ def _dataset(name: str, spec: Mapping[str, Any], config: Mapping[str, Any]) -> N
     data = entry.meta.get("data_kind")
 
     model = config["models"][spec["model"]]
-    takes = MODEL_DATA_KINDS.get(model["kind"])
+    takes = model_takes.get(model["kind"])
     if data and takes and data not in takes:
-        kinds = [k for k, d in MODEL_DATA_KINDS.items() if data in d]
+        kinds = [k for k, d in model_takes.items() if data in d]
         fits = [m for m, s in config["models"].items() if s["kind"] in kinds]
         _fail(f"{where}.model", f"model '{spec['model']}' (kind {model['kind']}) takes {_words(takes)}, but {made_by} "
                                 f"makes {_words([data])}: name a model of kind {' or '.join(kinds)}"
@@ -156,11 +154,19 @@ def _text(where: str, spec: Mapping[str, Any], config: Mapping[str, Any]) -> Non
 
 
 # ----------------------------------------------------------------------------- models
+def _model_clauses(schema: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Each model kind's clause of ``$defs/model`` (its 'then': the keys it takes and, as 'x-takes', its data)."""
+    return {c["if"]["properties"]["kind"]["const"]: c.get("then", {}) for c in schema["$defs"]["model"].get("allOf", [])
+            if "const" in c.get("if", {}).get("properties", {}).get("kind", {})}
+
+
+def model_data_kinds(schema: Mapping[str, Any]) -> dict[str, list[str]]:
+    """What data each model kind takes (a generator's or builder's data_kind), as the schema declares it."""
+    return {kind: list(clause.get("x-takes", [])) for kind, clause in _model_clauses(schema).items()}
+
+
 def _model_default(schema: Mapping[str, Any], kind: str, key: str):
-    for clause in schema["$defs"]["model"].get("allOf", []):
-        if clause.get("if", {}).get("properties", {}).get("kind", {}).get("const") == kind:
-            return clause.get("then", {}).get("properties", {}).get(key, {}).get("default")
-    return None
+    return _model_clauses(schema).get(kind, {}).get("properties", {}).get(key, {}).get("default")
 
 
 def _models(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
