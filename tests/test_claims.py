@@ -1,4 +1,3 @@
-import re
 
 import numpy as np
 import pandas as pd
@@ -7,7 +6,7 @@ import pytest
 from collective_action.claims import core as claims
 
 CFG = {"panels": ["fig1b"], "small_alpha_max": 0.1, "large_alpha_min": 0.4, "confidence": 0.95, "paper_crossing": 0.2,
-       "crossing_tolerance": 0.05}
+       "crossing_tolerance": 0.05, "trend_margin": 0.05, "equivalence_margin": 0.05}
 
 
 def _table(success_fn, alpha_eff_fn=lambda a: a, seeds=5, noise=0.02):
@@ -59,8 +58,8 @@ def test_success_below_theorem1_bound_is_flagged():
 def test_missing_panel_is_not_run():
     out = claims.evaluate_claims({}, CFG)
     assert set(out["verdict"]) == {claims.NOT_RUN}
-    assert list(out.columns) == ["claim", "figure", "statement", "measured", "verdict", "effect", "effect_mean",
-                                 "effect_low", "effect_high", "key"]
+    assert list(out.columns) == ["claim", "figure", "statement", "measured", "verdict", "contradicted", "sensitivity", "basis", "n",
+                                 "margin", "effect", "effect_mean", "effect_low", "effect_high", "key"]
     assert out["key"].is_unique
 
 
@@ -81,29 +80,32 @@ def _k_table(success_of_k, seeds=6, alphas=(0.0, 0.05, 0.1, 0.2), noise=0.02):
     return pd.DataFrame(rows)
 
 
-def test_trend_over_k_reproduced_when_rising():
-    text, ok = claims.trend_over_k(_k_table(lambda k: k / 10), "success", [0.05, 0.1], 0.95)
-    assert ok and "k=8 minus k=2" in text
+def _trend(table, direction=1):
+    text, tests, effect = claims.trend(table, "success", [0.05, 0.1], CFG, direction=direction)
+    return claims.decide(tests, text, effect)
 
 
-def test_trend_over_k_not_reproduced_with_a_drop():
-    text, ok = claims.trend_over_k(_k_table(lambda k: {2: 0.0, 4: 0.5, 6: 0.3, 8: 0.3}[k]), "success", [0.05, 0.1], 0.95)
-    assert not ok and "4->6" in text
+def test_trend_reproduced_when_rising():
+    result = _trend(_k_table(lambda k: k / 10))
+    assert result.verdict == claims.REPRODUCED and "from k=2 to k=8" in result.effect.name
+
+
+def test_trend_not_reproduced_with_a_drop_beyond_the_margin():
+    result = _trend(_k_table(lambda k: {2: 0.0, 4: 0.5, 6: 0.3, 8: 0.3}[k]))
+    assert result.verdict == claims.NOT_REPRODUCED and "rise from k=4 to 6" in result.measured
 
 
 def test_trend_falling_reports_the_difference_inside_its_interval():
-    text, ok = claims.trend_over_k(_k_table(lambda k: 1 - k / 10), "success", [0.05, 0.1], 0.95, direction=-1)
-    assert ok
-    diff, low, high = map(float, re.search(r"k=2 minus k=8: ([-+.\d]+) \[([-+.\d]+), ([-+.\d]+)\]", text).groups())
-    assert low <= diff <= high and diff == pytest.approx(0.6, abs=0.03)
+    result = _trend(_k_table(lambda k: 1 - k / 10), direction=-1)
+    assert result.verdict == claims.REPRODUCED
+    e = result.effect
+    assert e.low <= e.mean <= e.high and e.mean == pytest.approx(0.6, abs=0.03)
 
 
 def test_trend_falling_not_reproduced_when_the_interval_spans_zero():
     # a small fall buried in noise: the interval covers 0, so no claim of a fall
-    text, ok = claims.trend_over_k(_k_table(lambda k: 0.5 - k / 400, noise=0.2), "success", [0.05, 0.1], 0.95,
-                                   direction=-1)
-    diff, low, high = map(float, re.search(r"k=2 minus k=8: ([-+.\d]+) \[([-+.\d]+), ([-+.\d]+)\]", text).groups())
-    assert low < 0 < high and not ok
+    result = _trend(_k_table(lambda k: 0.5 - k / 400, noise=0.2), direction=-1)
+    assert result.effect.low < 0 < result.effect.high and result.verdict == claims.NOT_REPRODUCED
 
 
 def test_simplicity_claims_read_their_panels():
@@ -136,18 +138,20 @@ def test_oscillation_measures_epoch_to_epoch_change():
     assert osc.loc["cvar_dro", "mean_abs_change"] == 1.0 and osc.loc["erm", "mean_abs_change"] == 0.0
 
 
-def test_a_claim_read_from_runs_that_did_not_learn_is_inconclusive():
-    """A run flagged in the table ('learned' False) among those a claim reads makes it inconclusive, saying which
-    runs and what the check says with and without them; a flagged run the claim does not read changes nothing."""
+def test_a_claim_read_from_runs_that_did_not_learn_says_whether_they_matter():
+    """A run flagged in the table ('learned' False) among those a claim reads: the claim keeps its verdict only if
+    it holds with the run counted, left out and set to its worst case, and says so; a flagged run the claim does
+    not read changes nothing."""
     table = _table(paper_like, alpha_eff_fn=lambda a: 0.3 if a < 0.3 else a / 2).assign(learned=True)
     table.loc[(table["algorithm"] == "jtt") & (table["alpha"] == 0.5) & (table["seed"] == 2), "learned"] = False
     out = claims.evaluate_claims({"fig1b": table}, CFG).set_index("claim")
     assert out.loc["C1", "verdict"] == claims.REPRODUCED  # reads alpha <= 0.1 only
-    assert out.loc["C2", "verdict"] == claims.INCONCLUSIVE  # reads alpha >= 0.4
-    assert out.loc["C2", "measured"].startswith("[1 of 30 runs read here did not learn")
-    assert "jtt alpha=0.5 (1)" in out.loc["C2", "measured"]
-    assert "counting them anyway the check says reproduced; leaving them out, reproduced" in out.loc["C2", "measured"]
-    assert out.loc["C12", "verdict"] == claims.INCONCLUSIVE and out.loc["C13", "verdict"] == claims.REPRODUCED
+    assert out.loc["C1", "sensitivity"].startswith("all 30 runs")
+    assert out.loc["C2", "verdict"] == claims.REPRODUCED  # one run of five cannot undo a gap of 0.8
+    assert out.loc["C2", "sensitivity"] == ("reproduced; unchanged when the 1 of the 30 runs read here that did not "
+                                            "learn their training data (jtt alpha=0.5 (1)) are left out or set to "
+                                            "their worst case")
+    assert out.loc["C13", "verdict"] == claims.REPRODUCED
 
 
 def test_claims_carry_their_main_effect():
@@ -165,7 +169,7 @@ def test_the_crossing_is_interpolated_with_a_bootstrap_interval():
     assert np.isnan(crossing_point([0.1, 0.2, 0.3], [0.1, -0.2, 0.3]))  # ends above: no crossing in the grid
     assert crossing_point([0.1, 0.2, 0.3], [0.1, -0.2, -0.3]) == pytest.approx(0.1 + 0.1 / 3)
     out = claims.evaluate_claims({"fig1b": _table(paper_like)}, CFG).set_index("claim")
-    # paper_like crosses between 0.2 (+0.8) and 0.4 (-0.8): at 0.3, outside 0.2 +- 0.05
+    # paper_like crosses between 0.2 (+0.8) and 0.4 (-0.8): at 0.3, disjoint from 0.2 +- 0.05
     assert out.loc["C14", "effect_mean"] == pytest.approx(0.3, abs=0.02) and out.loc["C14", "verdict"] == claims.NOT_REPRODUCED
     near = _table(lambda algo, alpha: (0.0 if alpha < 0.2 else 1.0) if algo == "erm" else (0.8 if alpha < 0.2 else 0.2))
     assert claims.evaluate_claims({"fig1b": near}, {**CFG, "crossing_tolerance": 0.1}).set_index("claim").loc[

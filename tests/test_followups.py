@@ -9,7 +9,7 @@ import pytest
 
 from collective_action.claims import core, followups
 
-CFG = {"confidence": 0.95}
+CFG = {"confidence": 0.95, "trend_margin": 0.05, "equivalence_margin": 0.05}
 ALPHAS = (0.05, 0.1, 0.2, 0.3, 0.4)
 
 
@@ -30,20 +30,20 @@ def _privacy(success_of_sigma):
 
 def test_s1_reproduced_when_noise_delays_the_collective():
     table = _privacy(lambda sigma, a: float(a > 0.1 + 0.1 * sigma))  # the needed alpha grows with sigma
-    measured, verdict, effect = followups.check_s1({"privacy": table}, CFG, "privacy")
-    assert verdict == core.REPRODUCED and effect.low > 0, measured
+    r = followups.check_s1({"privacy": table}, CFG, "privacy")
+    assert r.verdict == core.REPRODUCED and r.effect.low > 0, r.measured
 
 
 def test_s1_not_reproduced_when_noise_helps_the_collective():
     table = _privacy(lambda sigma, a: float(a > 0.35 - 0.1 * sigma))  # our 2D finding: more success with noise
-    measured, verdict, _ = followups.check_s1({"privacy": table}, CFG, "privacy")
-    assert verdict == core.NOT_REPRODUCED and "falls somewhere" in measured
+    r = followups.check_s1({"privacy": table}, CFG, "privacy")
+    assert r.verdict == core.NOT_REPRODUCED and "the interval lies on the other side" in r.measured
 
 
 def test_s2_is_measured_per_clipping_norm():
     table = _privacy(lambda sigma, a: 0.5)
-    measured, verdict = followups.check_s2({"privacy_clip": table}, CFG, "privacy_clip")
-    assert verdict == core.MEASURED and "C = 1" in measured
+    r = followups.check_s2({"privacy_clip": table}, CFG, "privacy_clip")
+    assert r.verdict == core.MEASURED and "C = 1" in r.measured
 
 
 def _adversarial(success_of_radius, size=2.0):
@@ -55,15 +55,15 @@ def _adversarial(success_of_radius, size=2.0):
 
 
 def test_w1_reproduced_when_success_rises_below_the_signal_and_falls_above():
-    table = _adversarial(lambda r: {0.0: 0.3, 1.0: 0.6, 2.0: 0.5, 4.0: 0.1, 8.0: 0.0}[r])
-    measured, verdict, effect = followups.check_w1({"adv": table}, CFG, "adv")
-    assert verdict == core.REPRODUCED and effect.mean == pytest.approx(0.3, abs=0.03), measured
-    assert "by 2 on average" in measured
+    table = _adversarial(lambda r: {0.0: 0.3, 1.0: 0.5, 2.0: 0.6, 4.0: 0.1, 8.0: 0.0}[r])
+    r = followups.check_w1({"adv": table}, CFG, "adv")
+    assert r.verdict == core.REPRODUCED and r.effect.mean == pytest.approx(0.3, abs=0.03), r.measured
+    assert "by 2 on average" in r.measured
 
 
 def test_w1_not_reproduced_when_adversarial_training_only_removes_the_signal():
     table = _adversarial(lambda r: {0.0: 0.6, 1.0: 0.4, 2.0: 0.3, 4.0: 0.1, 8.0: 0.0}[r])
-    assert followups.check_w1({"adv": table}, CFG, "adv")[1] == core.NOT_REPRODUCED
+    assert followups.check_w1({"adv": table}, CFG, "adv").verdict == core.NOT_REPRODUCED
 
 
 def _two(beside_1, beside_2, alone_1, alone_2):
@@ -75,16 +75,16 @@ def _two(beside_1, beside_2, alone_1, alone_2):
 
 def test_k1_needs_both_collectives_to_lose():
     tables = _two(lambda a: 0.1, lambda a: 0.1, lambda a: 0.6, lambda a: 0.6)
-    assert followups.check_k1(tables, CFG, "two", "alone_1", "alone_2")[1] == core.REPRODUCED
+    assert followups.check_k1(tables, CFG, "two", "alone_1", "alone_2").verdict == core.REPRODUCED
     tables = _two(lambda a: 0.1, lambda a: 0.6, lambda a: 0.6, lambda a: 0.6)
-    assert followups.check_k1(tables, CFG, "two", "alone_1", "alone_2")[1] == core.NOT_REPRODUCED
+    assert followups.check_k1(tables, CFG, "two", "alone_1", "alone_2").verdict == core.NOT_REPRODUCED
 
 
 def test_k2_holds_when_neither_loses_and_fails_when_one_does():
     tables = _two(lambda a: 0.7, lambda a: 0.6, lambda a: 0.6, lambda a: 0.6)  # a gain loses nothing
-    assert followups.check_k2(tables, CFG, "two", "alone_1", "alone_2")[1] == core.REPRODUCED
+    assert followups.check_k2(tables, CFG, "two", "alone_1", "alone_2").verdict == core.REPRODUCED
     tables = _two(lambda a: 0.3, lambda a: 0.6, lambda a: 0.6, lambda a: 0.6)
-    assert followups.check_k2(tables, CFG, "two", "alone_1", "alone_2")[1] == core.NOT_REPRODUCED
+    assert followups.check_k2(tables, CFG, "two", "alone_1", "alone_2").verdict == core.NOT_REPRODUCED
 
 
 def test_k3_compares_the_interaction_of_the_two_models():
@@ -92,10 +92,11 @@ def test_k3_compares_the_interaction_of_the_two_models():
     muted = _two(lambda a: 0.3, lambda a: 0.3, lambda a: 0.35, lambda a: 0.35)
     tables = {**strong, **{f"{k}_lin": v for k, v in muted.items()}}
     design = (("two", "alone_1", "alone_2"), ("two_lin", "alone_1_lin", "alone_2_lin"))
-    measured, verdict, effect = followups.check_k3(tables, CFG, [design])
-    assert verdict == core.REPRODUCED and effect.mean == pytest.approx(0.55, abs=0.03), measured
+    r = followups.check_k3(tables, CFG, [design])
+    # the debiased squared interaction: 0.6^2 (MLP: 0.1 beside, 0.7 alone) - 0.05^2 (linear)
+    assert r.verdict == core.REPRODUCED and r.effect.mean == pytest.approx(0.36 - 0.0025, abs=0.02), r.measured
     reverse = {**muted, **{f"{k}_lin": v for k, v in strong.items()}}
-    assert followups.check_k3(reverse, CFG, [design])[1] == core.NOT_REPRODUCED
+    assert followups.check_k3(reverse, CFG, [design]).verdict == core.NOT_REPRODUCED
 
 
 def test_every_follow_up_claim_names_its_paper():

@@ -604,13 +604,14 @@ def test_text_two_collective_claims_are_measured_without_a_bayes_classifier():
     alone = two.assign(success=two["success"] + 0.1)[two["alpha"] > 0].drop(columns=["success_2", "alpha_2"])
     tables = {"two_collectives_text": two, "two_collectives_text_swap": two, "text_alpha": alone}
     claims = {c.id: c for c in collectives.CLAIMS}
-    measured, verdict = claims["T4"].check(tables, {"confidence": 0.95})
+    result = claims["T4"].check(tables, {"confidence": 0.95})
+    measured, verdict = result.measured, result.verdict
     assert verdict == "measured" and "Bayes" not in measured
     assert "0: 0.70, 0.001: 0.70, 0.01: 0.61" in measured and "-0.090" in measured  # the fixed one's change, paired
     assert "is at 0.5 or above from the grid's first alpha" in measured
     assert "reaches 0.5 at alpha=0.00262" in measured  # the growing one: 0.41 at 0.001, 0.91 at 0.01, interpolated
-    measured, verdict = claims["T6"].check(tables, {"confidence": 0.95})
-    assert verdict == "measured" and "0.001: -0.100" in measured and "0.01: -0.100" in measured
-    measured, verdict = claims["T6"].check({**tables, "two_collectives_text": two.drop(columns="success_2")},
-                                           {"confidence": 0.95})
-    assert verdict == "not run"
+    result = claims["T6"].check(tables, {"confidence": 0.95})
+    assert result.verdict == "measured" and "0.001: -0.100" in result.measured and "0.01: -0.100" in result.measured
+    result = claims["T6"].check({**tables, "two_collectives_text": two.drop(columns="success_2")},
+                                {"confidence": 0.95})
+    assert result.verdict == "not run"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..stats import t_interval
-from .core import MEASURED, NOT_RUN, Claim, _first_rule, _fmt_ci, welch_by_alpha
+from ..stats import contrast_over_cells
+from .core import Claim, _first_rule, measured, not_run, welch_by_alpha, wide
 
 ORDER = 20
 PANELS = ("two_collectives", "two_collectives_swap")
@@ -61,24 +61,23 @@ def check_fixed_collective(tables, cfg, panel: str):
     smallest to the largest alpha of the grid."""
     t, algo = _rows(tables[panel])
     if "success_2" not in t:
-        return f"the '{panel}' table has no second collective (its dataset lacks collective_2)", NOT_RUN
+        return not_run(f"the '{panel}' table has no second collective (its dataset lacks collective_2)")
     means = t.groupby("alpha")["success_2"].mean()
     lo, hi = means.index.min(), means.index.max()
-    wide = t.pivot_table(index="seed", columns="alpha", values="success_2")
-    ci = t_interval((wide[hi] - wide[lo]).values, cfg["confidence"])
+    change = contrast_over_cells(wide(t, "success_2").loc[[lo, hi]], [-1.0, 1.0], cfg["confidence"], "paired Student t")
     own = t.groupby("alpha")["success"].mean()
     first, second = _names(t)
     bayes = t["bayes_success"].notna().any() if "bayes_success" in t else False  # synthetic data only
-    measured = (f"{algo}, {second}: mean success_2 by the other's alpha: "
+    text = (f"{algo}, {second}: mean success_2 by the other's alpha: "
                 + ", ".join(f"{a:g}: {v:.2f}" for a, v in means.items())
-                + f"; change from alpha={lo:g} to {hi:g} (paired by seed): {_fmt_ci(ci)}; {reaches(means)}"
+                + f"; change from alpha={lo:g} to {hi:g} (paired by seed): {change.text()}; {reaches(means)}"
                 + (f" (Bayes classifier: success 1 from alpha={_bayes_threshold(t, 'bayes_success_2'):g} of the grid)"
                    if bayes else "")
                 + f". The {first}: mean success by alpha "
                 + ", ".join(f"{a:g}: {v:.2f}" for a, v in own.items())
                 + f"; {reaches(own)}"
                 + (f" (Bayes: from alpha={_bayes_threshold(t, 'bayes_success'):g} of the grid)" if bayes else ""))
-    return measured, MEASURED
+    return measured(text)
 
 
 def check_against_alone(tables, cfg):
@@ -87,21 +86,21 @@ def check_against_alone(tables, cfg):
     its success alone is the same curve): Welch intervals per alpha, and where each reaches HALF."""
     alone, _ = _rows(tables["fig1b"], "erm")
     if alone.empty:
-        return "no ERM runs in fig1b", NOT_RUN
+        return not_run("no ERM runs in fig1b")
     alone_means = alone.groupby("alpha")["success"].mean()
     parts = []
     for panel in PANELS:
         t, algo = _rows(tables[panel])
         if "success_2" not in t:
-            return f"the '{panel}' table has no second collective", NOT_RUN
+            return not_run(f"the '{panel}' table has no second collective")
         means = t.groupby("alpha")["success"].mean()
         parts.append(f"{panel} ({t['dataset'].iloc[0]}, other collective alpha_2 = {t['alpha_2'].iloc[0]:g}): "
                      f"own success minus alone (Welch) by alpha: {welch_by_alpha(t, alone, cfg['confidence'])}; "
                      f"reaches {HALF:g} at "
                      f"alpha={crossing(means):.3f} beside the other vs {crossing(alone_means):.3f} alone")
-    return (" || ".join(parts) + ". Bayes classifier: threshold (1 - alpha_2)/3 = "
-            f"{(1 - float(tables[PANELS[0]]['alpha_2'].iloc[0])) / 3:.3f} beside the other vs 1/3 alone "
-            "(the other collective takes clean points out of this collective's quadrant)"), MEASURED
+    return measured(" || ".join(parts) + ". Bayes classifier: threshold (1 - alpha_2)/3 = "
+                    f"{(1 - float(tables[PANELS[0]]['alpha_2'].iloc[0])) / 3:.3f} beside the other vs 1/3 alone "
+                    "(the other collective takes clean points out of this collective's quadrant)")
 
 
 def check_text_against_alone(tables, cfg):
@@ -111,12 +110,12 @@ def check_text_against_alone(tables, cfg):
     t, algo = _rows(tables[panel])
     alone, _ = _rows(tables[alone_panel], "erm")
     if "success_2" not in t or alone.empty:
-        return f"needs a second collective in '{panel}' and ERM runs in '{alone_panel}'", NOT_RUN
+        return not_run(f"needs a second collective in '{panel}' and ERM runs in '{alone_panel}'")
     means, alone_means = t.groupby("alpha")["success"].mean(), alone.groupby("alpha")["success"].mean()
-    return (f"{algo}, {panel} ({t['dataset'].iloc[0]}, other collective alpha_2 = {t['alpha_2'].iloc[0]:g}): own "
-            f"success minus alone ({alone_panel}, ERM; the same token, k and target) (Welch) by alpha: "
-            f"{welch_by_alpha(t, alone, cfg['confidence'])}; beside the other it {reaches(means)}, "
-            f"alone it {reaches(alone_means)}"), MEASURED
+    return measured(f"{algo}, {panel} ({t['dataset'].iloc[0]}, other collective alpha_2 = {t['alpha_2'].iloc[0]:g}): "
+                    f"own success minus alone ({alone_panel}, ERM; the same token, k and target) (Welch) by alpha: "
+                    f"{welch_by_alpha(t, alone, cfg['confidence'])}; beside the other it {reaches(means)}, "
+                    f"alone it {reaches(alone_means)}")
 
 
 def _fixed(claim_id: str, figure: str, panel: str, text: str) -> Claim:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..stats import t_interval
-from .core import MEASURED, NOT_REPRODUCED, NOT_RUN, REPRODUCED, Claim, _first_rule, _fmt_ci, welch_by_alpha
+from ..stats import contrast_over_cells, t_interval, welch_interval
+from .core import Claim, Effect, _first_rule, above, decide, measured, not_below, not_run, welch_by_alpha, wide
 
 ORDER = 5
 FEATURE_LABEL, FEATURE_ONLY, SPACING, LEARNERS = "text_alpha", "text_alpha_feature_only", "text_spacing", "text_learners"
 H1_ALPHA, H1_SUCCESS = 0.002, 0.9  # Hardt et al.: collectives of about 0.2% control the prediction
-LEVELS = (0.5, 0.9)  # success levels at which H2 compares the alpha each strategy needs
+LEVELS = (0.5, 0.9)  # success levels at which H2 reports the alpha each strategy needs
 
 
 def _at(table, alpha: float):
@@ -36,34 +36,42 @@ def check_h1(tables, cfg):
     t = _erm(tables[FEATURE_LABEL])
     rows = _at(t, H1_ALPHA)
     if rows.empty:
-        return f"no run at alpha = {H1_ALPHA:g} in '{FEATURE_LABEL}'", NOT_RUN
+        return not_run(f"no run at alpha = {H1_ALPHA:g} in '{FEATURE_LABEL}'")
     xi = float(rows["xi"].iloc[0]) if "xi" in rows and rows["xi"].notna().any() else float("nan")
     if not xi == 0.0:
-        return f"the planted token occurs in clean training data (xi = {xi:.4g}); H1 is about a token absent from it", \
-            NOT_RUN
-    mean, low, high = t_interval(rows["success"], cfg["confidence"])
-    n_docs = rows["alpha_realized"].iloc[0]
-    measured = (f"feature-label, token absent from clean data (xi = 0), k = {rows['k'].iloc[0]:g}, alpha = {H1_ALPHA:g} "
-                f"(realized {n_docs:.4g}): mean success {mean:.3f} [{low:.3f}, {high:.3f}] over {len(rows)} seeds "
-                f"(claim: at least {H1_SUCCESS:g}); clean accuracy {rows['accuracy'].mean():.3f}. By alpha: "
-                + ", ".join(f"{a:g}: {v:.2f}" for a, v in t.groupby("alpha")["success"].mean().items()))
-    return measured, REPRODUCED if mean >= H1_SUCCESS else NOT_REPRODUCED
+        return not_run(f"the planted token occurs in clean training data (xi = {xi:.4g}); H1 is about a token absent "
+                       "from it")
+    iv = t_interval(rows.set_index("seed")["success"], cfg["confidence"])
+    test = above(f"success at alpha = {H1_ALPHA:g}", iv, H1_SUCCESS)
+    text = (f"feature-label, token absent from clean data (xi = 0), k = {rows['k'].iloc[0]:g}, alpha = {H1_ALPHA:g} "
+            f"(realized {rows['alpha_realized'].iloc[0]:.4g}); clean accuracy {rows['accuracy'].mean():.3f}. Mean "
+            "success by alpha: " + ", ".join(f"{a:g}: {v:.2f}" for a, v in t.groupby("alpha")["success"].mean().items())
+            + ".")
+    return decide([test], text, Effect(test.name, iv))
 
 
 def check_h2(tables, cfg):
+    """Feature-only needs a larger alpha for the same success: feature-label's success lies above feature-only's at
+    some alpha (the alpha whose Bonferroni-corrected Welch interval has the largest lower bound: the choice is
+    corrected for), and below it at none by more than the practical margin claims.trend_margin."""
     fl, fo = _erm(tables[FEATURE_LABEL]), _erm(tables[FEATURE_ONLY])
-    parts, ok = [], True
-    for level in LEVELS:
-        a_fl, a_fo = needed_alpha(fl, level), needed_alpha(fo, level)
-        parts.append(f"success {level:g} first reached at alpha {a_fl:g} (feature-label) vs {a_fo:g} (feature-only)")
-        # larger: feature-only reaches the level later, or never where feature-label does
-        if np.isfinite(a_fl):
-            ok &= bool(not np.isfinite(a_fo) or a_fo > a_fl)
-    measured = ("; ".join(parts) + ". Feature-label minus feature-only success (Welch) by alpha: "
-                + welch_by_alpha(fl, fo, cfg["confidence"]))
-    if not any(np.isfinite(needed_alpha(fl, level)) for level in LEVELS):
-        return measured + ". Feature-label reaches none of the levels", NOT_REPRODUCED
-    return measured, REPRODUCED if ok else NOT_REPRODUCED
+    alphas = sorted(set(fl["alpha"]) & set(fo["alpha"]))
+    if not alphas:
+        return not_run(f"'{FEATURE_LABEL}' and '{FEATURE_ONLY}' share no alpha")
+    conf = cfg["confidence"]
+    corrected = 1 - (1 - conf) / len(alphas)
+    diffs = {a: welch_interval(_at(fl, a).set_index("seed")["success"], _at(fo, a).set_index("seed")["success"],
+                               corrected) for a in alphas}
+    best = max(alphas, key=lambda a: diffs[a].low if np.isfinite(diffs[a].low) else -np.inf)
+    tests = [above(f"feature-label minus feature-only success at alpha={best:g} (the largest lower bound of "
+                   f"{len(alphas)}, Bonferroni-corrected to {corrected:.2%})", diffs[best])]
+    tests += [not_below(f"feature-label minus feature-only at alpha={a:g} ({corrected:.2%})", diffs[a],
+                        -cfg["trend_margin"]) for a in alphas]
+    levels = "; ".join(f"success {level:g} first reached (mean) at alpha {needed_alpha(fl, level):g} (feature-label) "
+                       f"vs {needed_alpha(fo, level):g} (feature-only)" for level in LEVELS)
+    text = (f"{levels}. Feature-label minus feature-only success (Welch, {conf:.0%}) by alpha: "
+            + welch_by_alpha(fl, fo, conf) + ".")
+    return decide(tests, text, Effect(tests[0].name, diffs[best]))
 
 
 def check_h3(tables, cfg):
@@ -71,17 +79,15 @@ def check_h3(tables, cfg):
     epochs = tables[key]
     epochs = epochs[epochs["algorithm"] == "erm"] if "erm" in set(epochs["algorithm"]) else epochs
     if epochs.empty:
-        return f"no per-epoch rows in '{key}'", NOT_RUN
+        return not_run(f"no per-epoch rows in '{key}'")
     alpha = float(epochs["alpha"].min())
-    e = epochs[np.isclose(epochs["alpha"], alpha)]
-    wide = e.pivot_table(index="seed", columns="epoch", values="success")
-    first, last = wide.columns.min(), wide.columns.max()
-    ci = t_interval((wide[last] - wide[first]).values, cfg["confidence"])
-    means = wide.mean()
-    measured = (f"feature-label at alpha = {alpha:g}: mean success by epoch "
-                + ", ".join(f"{int(ep)}: {v:.2f}" for ep, v in means.items())
-                + f"; last minus first epoch (paired by seed): {_fmt_ci(ci)}")
-    return measured, REPRODUCED if ci[1] > 0 else NOT_REPRODUCED
+    by_epoch = wide(epochs[np.isclose(epochs["alpha"], alpha)], "success", index="epoch")
+    first, last = by_epoch.index.min(), by_epoch.index.max()
+    iv = contrast_over_cells(by_epoch.loc[[first, last]], [-1.0, 1.0], cfg["confidence"], "paired Student t")
+    test = above(f"success after the last epoch minus after the first (paired by seed), alpha = {alpha:g}", iv)
+    text = (f"feature-label at alpha = {alpha:g}: mean success by epoch "
+            + ", ".join(f"{int(ep)}: {v:.2f}" for ep, v in by_epoch.mean(axis=1).items()) + ".")
+    return decide([test], text, Effect(test.name, iv))
 
 
 def check_h4(tables, cfg):
@@ -91,20 +97,20 @@ def check_h4(tables, cfg):
         means = g.groupby("k")["success"].mean()
         best = means.idxmax()
         parts.append(f"alpha = {alpha:g}: mean success by k " + ", ".join(f"{k:g}: {v:.2f}" for k, v in means.items())
-                     + f" (best k = {best:g})")
-    return "; ".join(parts) + " (feature-label; one token every k words)", MEASURED
+                     + f" (best k = {best:g}, n = {g.groupby('k')['seed'].nunique().min()} seeds per k)")
+    return measured("; ".join(parts) + " (feature-label; one token every k words)")
 
 
 def check_h5(tables, cfg):
     t = _first_rule(tables[LEARNERS])
     if "erm" not in set(t["algorithm"]):
-        return f"no ERM runs in '{LEARNERS}'", NOT_RUN
+        return not_run(f"no ERM runs in '{LEARNERS}'")
     parts = []
     for algo, g in t.groupby("algorithm", sort=False):
         means = g.groupby("alpha")["success"].mean()
         parts.append(f"{algo}: " + ", ".join(f"{a:g}: {v:.2f}" for a, v in means.items())
-                     + f" (accuracy {g['accuracy'].mean():.3f})")
-    return "mean success by alpha: " + "; ".join(parts), MEASURED
+                     + f" (accuracy {g['accuracy'].mean():.3f}, n = {g.groupby('alpha')['seed'].nunique().min()})")
+    return measured("mean success by alpha: " + "; ".join(parts))
 
 
 CLAIMS = (

@@ -9,7 +9,7 @@ from typing import Any
 from ..store import canonical_json
 
 SUMMARY_COLUMNS = ["claim", "key", "figure", "variant", "kind", "axis", "value", "overrides", "seeds", "verdict",
-                   "baseline_verdict", "affected", "effect", "effect_mean", "effect_low", "effect_high", "train_cells",
+                   "contradicted", "baseline_verdict", "affected", "effect", "effect_mean", "effect_low", "effect_high", "train_cells",
                    "train_cells_new", "measured"]
 
 
@@ -27,7 +27,8 @@ def summary_rows(claims: Mapping[str, Any], spec: Mapping[str, Any]):
                          "kind": v["kind"], "axis": v["axis"] or "",
                          "value": canonical_json(value) if v["axis"] else "",
                          "overrides": canonical_json(v["overrides"]), "seeds": spec["seeds"],
-                         "verdict": row["verdict"], "baseline_verdict": base.loc[row["key"], "verdict"],
+                         "verdict": row["verdict"], "contradicted": bool(row.get("contradicted", False)),
+                         "baseline_verdict": base.loc[row["key"], "verdict"],
                          "affected": bool(v["affected"].get(row["key"], True)) if v["id"] != "baseline" else True,
                          "effect": row["effect"] if isinstance(row["effect"], str) else "",
                          "effect_mean": row["effect_mean"], "effect_low": row["effect_low"],
@@ -36,22 +37,39 @@ def summary_rows(claims: Mapping[str, Any], spec: Mapping[str, Any]):
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
+def counts(rows, key: str) -> dict[str, int]:
+    """Over the variants that change what claim ``key`` reads (baseline excluded): how many reproduce it, do not
+    show it (the interval includes the threshold: a matter of power as much as of robustness), contradict it
+    (the interval lies on the other side), are inconclusive (runs that did not learn, or a band's edge), cannot be
+    decided (too few values), or were not run; and n, their number."""
+    r = rows[(rows["key"] == key) & (rows["variant"] != "baseline") & rows["affected"].astype(bool)]
+    contradicted = r["contradicted"].astype(bool) if "contradicted" in r else False
+    not_rep = r["verdict"] == "not reproduced"
+    return {"reproduced": int((r["verdict"] == "reproduced").sum()), "not shown": int((not_rep & ~contradicted).sum()),
+            "contradicted": int((not_rep & contradicted).sum()),
+            "inconclusive": int((r["verdict"] == "inconclusive").sum()),
+            "cannot be decided": int((r["verdict"] == "cannot be decided").sum()),
+            "not run": int((r["verdict"] == "not run").sum()), "n": len(r)}
+
+
 def holds(rows, key: str) -> tuple[int, int, int]:
     """(reproduced, inconclusive, n) over the variants that change what claim ``key`` reads (baseline excluded)."""
-    r = rows[(rows["key"] == key) & (rows["variant"] != "baseline") & rows["affected"].astype(bool)]
-    return int((r["verdict"] == "reproduced").sum()), int((r["verdict"] == "inconclusive").sum()), len(r)
+    c = counts(rows, key)
+    return c["reproduced"], c["inconclusive"], c["n"]
 
 
 def holds_line(rows, key: str) -> str:
     """'Robustness atlas: holds in k of n variants ...' for claims.md ('' when the atlas has no row for it)."""
     if key not in set(rows["key"]):
         return ""
-    k, unsure, n = holds(rows, key)
+    c = counts(rows, key)
     base = rows[(rows["key"] == key) & (rows["variant"] == "baseline")]["verdict"].iloc[0]
     seeds = int(rows["seeds"].iloc[0])
-    extra = f", inconclusive in {unsure}" if unsure else ""
-    return (f"**Robustness atlas** ({seeds} seeds per cell): reproduced in {k} of {n} variants that change what it "
-            f"reads{extra}; at the atlas's baseline: {base} (results/robustness.csv).")
+    rest = ", ".join(f"{label} in {c[label]}" for label in ("not shown", "contradicted", "inconclusive",
+                                                            "cannot be decided", "not run") if c[label])
+    return (f"**Robustness atlas** ({seeds} seeds per cell): reproduced in {c['reproduced']} of {c['n']} variants that "
+            f"change what it reads{'; ' + rest if rest else ''}; at the atlas's baseline: {base} "
+            f"(results/robustness.csv).")
 
 
 def to_markdown(rows, spec: Mapping[str, Any]) -> str:
@@ -59,13 +77,15 @@ def to_markdown(rows, spec: Mapping[str, Any]) -> str:
              f"{len(spec['variants'])} variants (the baseline, one axis at a time, joint draws), {spec['seeds']} seeds "
              f"per cell (the default run uses {spec['config_seeds']}). 'k of n': reproduced in k of the n variants "
              f"that change a run or a setting the claim reads.", "",
-             "| claim | baseline | holds in | not reproduced | inconclusive | not run |", "|---|---|---|---|---|---|"]
+             "'not shown': not reproduced with the interval including its threshold (fewer seeds make this likelier); "
+             "'contradicted': not reproduced with the interval on the other side.", "",
+             "| claim | baseline | holds in | not shown | contradicted | inconclusive | cannot be decided | not run |",
+             "|---|---|---|---|---|---|---|---|"]
     for key in dict.fromkeys(rows["key"]):
-        r = rows[(rows["key"] == key) & (rows["variant"] != "baseline") & rows["affected"].astype(bool)]
-        k, unsure, n = holds(rows, key)
+        c = counts(rows, key)
         base = rows[(rows["key"] == key) & (rows["variant"] == "baseline")]["verdict"].iloc[0]
-        lines.append(f"| {key} | {base} | {k} of {n} | {int((r['verdict'] == 'not reproduced').sum())} | {unsure} | "
-                     f"{int((r['verdict'] == 'not run').sum())} |")
+        lines.append(f"| {key} | {base} | {c['reproduced']} of {c['n']} | {c['not shown']} | {c['contradicted']} | "
+                     f"{c['inconclusive']} | {c['cannot be decided']} | {c['not run']} |")
     lines += ["", "## By axis (one at a time)", ""]
     axis_rows = rows[rows["kind"] == "axis"]
     for axis, group in axis_rows.groupby("axis", sort=False):

@@ -11,7 +11,7 @@ from ... import paths
 from ..panels import FigureSpec, Panel
 
 VERDICT_COLORS = {"reproduced": "#4daf4a", "not reproduced": "#e41a1c", "inconclusive": "#ff7f00",
-                  "measured": "#377eb8", "not run": "#bdbdbd"}
+                  "cannot be decided": "#984ea3", "measured": "#377eb8", "not run": "#bdbdbd"}
 KEY = "robustness"
 
 
