@@ -6,9 +6,9 @@
 
 from snakemake.utils import min_version
 
-from collective_action import captions, paths
-from collective_action.jobs import Jobs
-from collective_action.plan import Plan
+from collective_action.planning import captions, paths
+from collective_action.planning.plan import Plan
+from collective_action.steps.jobs import Jobs
 
 min_version("9.0")
 

@@ -31,8 +31,8 @@ def train_seconds(workdir: Path, run: str) -> float | None:
 def main() -> None:
     from snakemake.utils import update_config
 
-    from collective_action.paths import DERIVED
-    from collective_action.plan import Plan
+    from collective_action.planning.paths import DERIVED
+    from collective_action.planning.plan import Plan
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("workdir", type=Path)

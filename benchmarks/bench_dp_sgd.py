@@ -22,9 +22,9 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from collective_action import collective, rng
-from collective_action.engine import Evaluator, FitContext, Split, tune_cpu_allocator
 from collective_action.learners.dp_sgd import DPSGD, clipped_sum, per_sample_grads
-from collective_action.models import mlp_sizes, reference_mlp
+from collective_action.models.banks import mlp_sizes, reference_mlp
+from collective_action.training.engine import Evaluator, FitContext, Split, tune_cpu_allocator
 from common import best_of, poisoned_2d
 
 HP = {"clip_norm": 1.0, "noise_multiplier": 1.0, "target_epsilon": None, "delta": 1e-5}

@@ -14,9 +14,9 @@ import argparse
 import torch
 
 from collective_action import collective, reference, rng
-from collective_action.engine import Evaluator, FitContext, Split, tune_cpu_allocator
 from collective_action.learners import LEARNERS
-from collective_action.models import mlp_sizes
+from collective_action.models.banks import mlp_sizes
+from collective_action.training.engine import Evaluator, FitContext, Split, tune_cpu_allocator
 from common import best_of, poisoned_2d
 
 

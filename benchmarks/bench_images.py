@@ -26,10 +26,10 @@ import yaml
 from torch.utils.data import DataLoader, Dataset
 
 from collective_action import rng
-from collective_action.augment import ImageTransforms
-from collective_action.engine import per_sample_ce, tune_cpu_allocator
-from collective_action.models import SmallCNN, make_image_bank
-from collective_action.optim import Adam
+from collective_action.models.banks import SmallCNN, make_image_bank
+from collective_action.training.augment import ImageTransforms
+from collective_action.training.engine import per_sample_ce, tune_cpu_allocator
+from collective_action.training.optim import Adam
 from common import best_of
 
 

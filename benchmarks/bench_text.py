@@ -22,10 +22,10 @@ import torch.nn.functional as F
 
 from collective_action import collective, datasets, rng
 from collective_action.datasets import text_sources
-from collective_action.engine import Evaluator, FitContext, Split, tune_cpu_allocator
 from collective_action.learners import LEARNERS
+from collective_action.models.text import make_text_module
 from collective_action.signals import make_signal
-from collective_action.text_models import make_text_module
+from collective_action.training.engine import Evaluator, FitContext, Split, tune_cpu_allocator
 from common import best_of
 
 MODELS = {"text_bag": {"kind": "text_bag", "embed_dim": 32},

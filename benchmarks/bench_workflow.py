@@ -108,10 +108,11 @@ def train_floor(work: Path) -> tuple[dict[str, tuple[int, float]], list[str]]:
 
     import h5py
 
-    from collective_action import paths, training
-    from collective_action.config import load_config_file
-    from collective_action.jobs import Jobs
-    from collective_action.plan import Plan
+    from collective_action.configuration.validation import load_config_file
+    from collective_action.planning import paths
+    from collective_action.planning.plan import Plan
+    from collective_action.steps.jobs import Jobs
+    from collective_action.training import fit as training
 
     here = Path.cwd()
     os.chdir(work)  # the plan's paths are relative to the workflow's directory

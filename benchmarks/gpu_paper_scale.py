@@ -30,7 +30,7 @@ CELLS = [("cifar10", "jtt", 0.1, 0.0), ("cifar10", "cvar_dro", 0.1, 1.0), ("wate
 
 def load_config(work: Path, device: str) -> dict:
     import image_fixtures as fx
-    from collective_action.config import deep_merge
+    from collective_action.configuration.merge import deep_merge
 
     config: dict = {}
     for name in ("config.yaml", "config.paper.yaml", "tests/paper_scale.yaml"):
@@ -44,8 +44,8 @@ def load_config(work: Path, device: str) -> dict:
 
 
 def run(jobs, step: str, output_kind: str, work: Path, config: dict, **wildcards) -> float:
-    from collective_action import paths
-    from collective_action.pipeline import run_job
+    from collective_action.planning import paths
+    from collective_action.steps.runner import run_job
 
     wc = SimpleNamespace(**{k: paths.fmt_alpha(v) if k.startswith("alpha") else v for k, v in wildcards.items()})
     output = paths.path(output_kind, **wildcards)
@@ -74,7 +74,7 @@ def throughput(out: dict) -> None:
     import torch
 
     from collective_action import rng
-    from collective_action.models import make_image_bank
+    from collective_action.models.banks import make_image_bank
 
     x = torch.randn(2, 128, 3, 32, 32, device="cuda")
     y = torch.randint(0, 10, (2, 128), device="cuda")
@@ -108,9 +108,8 @@ def main() -> None:
     import os
 
     os.chdir(work)
-    from collective_action.jobs import Jobs
-    from collective_action.metrics import run_summary  # noqa: F401  (fails early if the package is incomplete)
-    from collective_action.plan import Plan
+    from collective_action.planning.plan import Plan
+    from collective_action.steps.jobs import Jobs
 
     config = load_config(work, args.device)
     jobs = Jobs(Plan(config, str(REPO / "workflow/schemas/config.schema.yaml")))
@@ -123,7 +122,8 @@ def main() -> None:
                              alpha=alpha, alpha_val=alpha_val)
         times["evaluate"] = run(jobs, "evaluate", "metrics", work, config, dataset=dataset, algorithm=algorithm,
                                 alpha=alpha, alpha_val=alpha_val)
-        from collective_action import paths, store
+        from collective_action import store
+        from collective_action.planning import paths
 
         run_file = store.read_h5(paths.path("run", dataset=dataset, algorithm=algorithm, alpha=alpha,
                                             alpha_val=alpha_val))

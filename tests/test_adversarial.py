@@ -4,8 +4,8 @@ import pytest
 import torch
 
 import text_fixtures as fx
-from collective_action.engine import per_sample_ce
 from collective_action.learners import LEARNERS
+from collective_action.training.engine import per_sample_ce
 from test_engine import _context, _data, _overlays, fit
 
 

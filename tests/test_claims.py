@@ -116,7 +116,7 @@ def test_simplicity_claims_read_their_panels():
 
 
 def test_prop33_columns_pair_each_run_with_erm():
-    from collective_action.tables import add_prop33
+    from collective_action.evaluation.tables import add_prop33
 
     t = pd.DataFrame([
         dict(dataset="d", algorithm="erm", alpha=0.1, alpha_val=0.5, seed=0, stopping="last", success=0.2,

@@ -140,7 +140,8 @@ def test_two_collective_cell_trains_and_tables_measure_both(data_file, tmp_path)
     import pandas as pd
     import torch
 
-    from collective_action import metrics, tables, training
+    from collective_action.evaluation import metrics, tables
+    from collective_action.training import fit as training
 
     path, spec = data_file
     spec = {**spec, "collective_2": SECOND}
@@ -184,7 +185,8 @@ def test_two_collectives_with_one_signal_and_two_targets_are_disjoint_and_measur
     target on the same images g(x)."""
     import torch
 
-    from collective_action import metrics, tables, training
+    from collective_action.evaluation import metrics, tables
+    from collective_action.training import fit as training
 
     path, spec = data_file
     spec = {**spec, "collective_2": SAME_SIGNAL}
@@ -225,7 +227,7 @@ def test_two_collectives_with_one_signal_and_two_targets_are_disjoint_and_measur
 
 
 def test_the_signal_size_is_measured_on_the_stored_scale(data_file, tmp_path):
-    from collective_action import metrics
+    from collective_action.evaluation import metrics
 
     path, _ = data_file
     out = tmp_path / "one.h5"

@@ -3,11 +3,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from collective_action import captions
-from collective_action import config as cfgmod
-from collective_action.jobs import Jobs
-from collective_action.paths import fmt_alpha
-from collective_action.plan import Plan
+from collective_action.configuration import validation as cfgmod
+from collective_action.planning import captions
+from collective_action.planning.paths import fmt_alpha
+from collective_action.planning.plan import Plan
+from collective_action.steps.jobs import Jobs
 from conftest import SCHEMA
 
 

@@ -16,7 +16,7 @@ import sys
 import pytest
 import yaml
 
-from collective_action import config as cfgmod
+from collective_action.configuration import validation as cfgmod
 from collective_action.datasets.builders import BUILDERS
 from collective_action.datasets.generators import GENERATORS
 from collective_action.learners import LEARNERS
@@ -411,7 +411,7 @@ def test_a_change_of_the_checks_is_checked_again(base, schema, tmp_path, monkeyp
 def test_every_model_kind_has_its_keys_and_its_data(schema):
     """A model kind of the schema has a clause listing its keys (so another kind's key is an error) and the data it
     takes ('x-takes': the data kinds that generators and builders make)."""
-    from collective_action.checks import DATA_WORDS, model_data_kinds
+    from collective_action.configuration.checks import DATA_WORDS, model_data_kinds
 
     model = schema["$defs"]["model"]
     kinds = model["properties"]["kind"]["enum"]

@@ -30,8 +30,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collective_action import config as cfgmod
-from collective_action.plan import Plan
+from collective_action.configuration import validation as cfgmod
+from collective_action.planning.plan import Plan
 from conftest import REPO, SCHEMA, copy_workflow
 
 MUTATIONS = int(os.environ.get("CONFIG_MUTATIONS", 300))
@@ -61,7 +61,7 @@ UNKNOWN_VALUES = [1, "zz", None, {}, {"zz": 1}]
 
 
 def key_path(path) -> str:
-    return cfgmod._key_path(path)
+    return cfgmod.key_path(path)
 
 
 def _type(value) -> str:

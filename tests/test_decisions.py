@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collective_action import stats
 from collective_action.claims import core, followups, paper
+from collective_action.evaluation import stats
 
 CFG = {"small_alpha_max": 0.1, "large_alpha_min": 0.4, "confidence": 0.95, "paper_crossing": 0.2,
        "crossing_tolerance": 0.05, "trend_margin": 0.05, "equivalence_margin": 0.05, "near_zero": 0.1,

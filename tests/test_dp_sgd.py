@@ -9,9 +9,9 @@ from torch import nn
 
 import text_fixtures as fx
 from collective_action import rng
-from collective_action.engine import Batch, Evaluator, FitContext, Split
 from collective_action.learners import LEARNERS, defaults, dp_sgd
-from collective_action.models import MLPBank, ModuleBank, make_bank
+from collective_action.models.banks import MLPBank, ModuleBank, make_bank
+from collective_action.training.engine import Batch, Evaluator, FitContext, Split
 
 HP = {"clip_norm": 1.0, "noise_multiplier": 1.0, "target_epsilon": None, "delta": 1e-5}
 
@@ -234,7 +234,7 @@ def test_same_seed_same_models():
 
 def _image_context(seeds, n=48):
     """A tiny image cell: uint8 [n, 2, 8, 8], random crops and flips, a vmapped CNN bank."""
-    from collective_action.augment import ImageTransforms
+    from collective_action.training.augment import ImageTransforms
 
     r = np.random.default_rng(0)
     x = r.integers(0, 256, size=(n, 2, 8, 8), dtype=np.uint8)

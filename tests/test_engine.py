@@ -6,11 +6,11 @@ import pytest
 import torch
 
 from collective_action import collective, reference, rng
-from collective_action.engine import Evaluator, FitContext, Split, per_sample_ce
 from collective_action.learners import LEARNERS
-from collective_action.models import MLPBank, mlp_sizes
-from collective_action.optim import Adam
+from collective_action.models.banks import MLPBank, mlp_sizes
 from collective_action.signals import make_signal
+from collective_action.training.engine import Evaluator, FitContext, Split, per_sample_ce
+from collective_action.training.optim import Adam
 
 SIGNAL = make_signal({"kind": "reflect_x2_negative", "target_label": 1})
 
@@ -178,7 +178,7 @@ def test_learners_reproduce_their_results_before_the_learner_interface(learner):
 def test_closed_form_cross_entropy_gradients_equal_autograd():
     """engine.weighted_ce_backward (the MLP bank's written-out chain rule) gives autograd's gradients of
     the weighted cross-entropy, for any per-sample coefficients."""
-    from collective_action.engine import weighted_ce_backward
+    from collective_action.training.engine import weighted_ce_backward
 
     gen = torch.Generator().manual_seed(0)
     x = torch.rand(3, 16, 2, generator=gen, dtype=torch.float64) * 2 - 1

@@ -13,7 +13,7 @@ import torch
 import yaml
 
 import image_fixtures as fx
-from collective_action import devices
+from collective_action.training import devices
 
 
 # ----------------------------------------------------------------------------- the package's check

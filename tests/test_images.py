@@ -14,9 +14,9 @@ import torch
 
 import image_fixtures as fx
 from collective_action import datasets, store
-from collective_action.augment import random_crop_flip
 from collective_action.datasets import check_staged, sources
 from collective_action.signals import make_signal
+from collective_action.training.augment import random_crop_flip
 
 
 @pytest.fixture
@@ -481,7 +481,7 @@ def test_standard_augmentation_is_a_plain_crop_and_mirror_that_moves_the_grid():
 
 
 def test_the_schema_takes_odd_padding_only_without_parity(repo_config):
-    from collective_action import config as cfgmod
+    from collective_action.configuration import validation as cfgmod
     from conftest import SCHEMA
 
     schema = cfgmod.load_schema(SCHEMA)
@@ -497,7 +497,7 @@ def test_the_schema_takes_odd_padding_only_without_parity(repo_config):
 @pytest.mark.parametrize("head, shape", [("pool", [3, 32, 32]), ("flatten", [1, 28, 28])])
 def test_vmapped_cnn_bank_equals_its_models_one_by_one(head, shape):
     from collective_action import rng
-    from collective_action.models import make_image_bank
+    from collective_action.models.banks import make_image_bank
 
     spec = {"kind": "cnn", "stem": "patch2", "channels": [4, 8], "head": head}
     together = make_image_bank(spec, shape, 10, rng.torch_generators(0, [0, 1], "model"), "cpu")
@@ -514,9 +514,9 @@ def test_vmapped_cnn_bank_equals_its_models_one_by_one(head, shape):
 def test_resnet50_bank_trains_a_step():
     """The paper-scale model's path (cifar stem, batch norm, runs one after another) on CPU."""
     from collective_action import rng
-    from collective_action.engine import per_sample_ce
-    from collective_action.models import make_image_bank
-    from collective_action.optim import Adam
+    from collective_action.models.banks import make_image_bank
+    from collective_action.training.engine import per_sample_ce
+    from collective_action.training.optim import Adam
 
     bank = make_image_bank({"kind": "resnet50", "stem": "cifar", "vectorize": False}, [3, 32, 32], 10,
                            rng.torch_generators(0, [0], "model"), "cpu")
@@ -531,8 +531,8 @@ def test_resnet50_bank_trains_a_step():
 def test_paper_config_validates():
     import yaml
 
-    from collective_action.config import deep_merge
-    from collective_action.plan import Plan
+    from collective_action.configuration.merge import deep_merge
+    from collective_action.planning.plan import Plan
     from conftest import REPO, SCHEMA
 
     base = yaml.safe_load((REPO / "config.yaml").read_text())
@@ -540,7 +540,7 @@ def test_paper_config_validates():
     plan = Plan(deep_merge(base, paper), schema_path=str(SCHEMA))
     from types import SimpleNamespace
 
-    from collective_action.jobs import Jobs
+    from collective_action.steps.jobs import Jobs
 
     wc = SimpleNamespace(dataset="cifar10", algorithm="erm", alpha="0.1", alpha_val="0.0")
     assert Jobs(plan)["train"].params(wc)["model"]["kind"] == "resnet50"
@@ -570,10 +570,10 @@ def test_batch_norm_runs_in_eval_mode_for_jtts_error_set_and_the_records(monkeyp
     self.evaluator.batch_size, self.normalise)``, this test fails: the identification bank's batch norm runs
     in train mode over the error set's 5 batches and counts them; so it does with an Evaluator.record that
     skips ``evaluating``."""
-    from collective_action import engine
-    from collective_action.engine import Evaluator, FitContext, Split
     from collective_action.learners import LEARNERS
-    from collective_action.models import ModuleBank
+    from collective_action.models.banks import ModuleBank
+    from collective_action.training import engine
+    from collective_action.training.engine import Evaluator, FitContext, Split
 
     r = np.random.default_rng(0)
     x = r.integers(0, 256, size=(40, 3, 8, 8), dtype=np.uint8)
@@ -624,8 +624,8 @@ def test_batch_norm_runs_in_eval_mode_for_jtts_error_set_and_the_records(monkeyp
 def test_evaluating_leaves_batch_norm_statistics_and_mode_alone():
     """Direct check of the evaluator's record and predict_train on a bank in train mode."""
     from collective_action import rng
-    from collective_action.engine import Evaluator, FitContext, Split
-    from collective_action.models import ModuleBank
+    from collective_action.models.banks import ModuleBank
+    from collective_action.training.engine import Evaluator, FitContext, Split
 
     x = np.random.default_rng(1).integers(0, 256, size=(12, 3, 8, 8), dtype=np.uint8)
     split = Split.from_overlays(x, np.arange(12) % 2, [(np.zeros(0, np.int64), x[:0])] * 2, 1, "cpu")
@@ -655,9 +655,11 @@ def test_an_image_table_has_train_accuracy_and_jtts_error_rates(tmp_path, repo_c
     accuracy) and JTT's P_E and P_E|C; the package steps run as the rules run them, on a tiny CIFAR-10."""
     from types import SimpleNamespace
 
-    from collective_action import collective, metrics, tables, training
-    from collective_action.jobs import Jobs
-    from collective_action.plan import Plan
+    from collective_action import collective
+    from collective_action.evaluation import metrics, tables
+    from collective_action.planning.plan import Plan
+    from collective_action.steps.jobs import Jobs
+    from collective_action.training import fit as training
     from conftest import SCHEMA
 
     npz = fx.write_npz(tmp_path / "c.npz", fx.cifar_arrays(n_per_batch=20))

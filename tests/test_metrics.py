@@ -1,6 +1,7 @@
 import numpy as np
 
-from collective_action import metrics, stopping
+from collective_action.evaluation import metrics
+from collective_action.training import stopping
 
 
 def test_success_leaves_out_points_already_labelled_target():
@@ -80,7 +81,8 @@ def test_a_panel_file_holds_each_cell_as_its_own_file_would(tmp_path):
 
 def _trained_toy_cells(tmp_path):
     """Two trained cells (ERM, alphas 0.05 and 0.2, two seeds) of a small 2D dataset, as an evaluate job lists them."""
-    from collective_action import collective, datasets, training
+    from collective_action import collective, datasets
+    from collective_action.training import fit as training
 
     signal = {"kind": "reflect_x2_negative", "target_label": 1}
     spec = {"generator": "uniform_2d", "n_train": 400, "n_val": 100, "n_test": 200, "seed": 3, "model": "mlp",

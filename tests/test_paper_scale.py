@@ -85,7 +85,7 @@ def test_the_paper_scale_model_trains_bfloat16_and_channels_last_on_cpu():
     CPU computes its convolutions in bfloat16 on channels-last inputs, as on the GPU, returns float32
     logits, and takes an optimiser step with float32 parameters and gradients."""
     from collective_action import rng
-    from collective_action.models import make_image_bank
+    from collective_action.models.banks import make_image_bank
 
     bank = make_image_bank({"kind": "resnet50", "stem": "cifar", "vectorize": False}, [3, 32, 32], 2,
                            rng.torch_generators(0, [0, 1], "model"), "cpu", channels_last=True, amp=True)

@@ -10,10 +10,10 @@ import pytest
 import torch
 import yaml
 
-from collective_action import tables
-from collective_action.engine import TrainingDiverged, check_finite
-from collective_action.models import MLPBank, mlp_sizes
-from collective_action.training import fit_diagnostics
+from collective_action.evaluation import tables
+from collective_action.models.banks import MLPBank, mlp_sizes
+from collective_action.training.engine import TrainingDiverged, check_finite
+from collective_action.training.fit import fit_diagnostics
 from test_engine import _context, _data, _overlays, fit
 from test_workflow import edit_config, snakemake
 
@@ -134,8 +134,8 @@ def test_a_learning_rate_the_float_type_cannot_hold_is_named_before_any_job(repo
     """1e300 overflows float32 inside the optimiser ('value cannot be converted to type float'): a config error."""
     import copy
 
-    from collective_action.config import ConfigError
-    from collective_action.plan import Plan
+    from collective_action.configuration.errors import ConfigError
+    from collective_action.planning.plan import Plan
     from conftest import SCHEMA
 
     cfg = copy.deepcopy(repo_config)

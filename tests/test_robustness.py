@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from collective_action import config as cfgmod
-from collective_action import robustness, store
-from collective_action.plan import Plan
+from collective_action import store
+from collective_action.configuration import validation as cfgmod
+from collective_action.planning import atlas as robustness
+from collective_action.planning.plan import Plan
 from conftest import SCHEMA, copy_workflow, tiny_config
 from test_workflow import edit_config, planned_jobs, snakemake
 
@@ -183,8 +184,8 @@ def test_claims_md_carries_the_atlas_with_in_claims(atlas_dir):
 
 
 def test_the_audit_walks_the_atlas(atlas_dir):
-    from collective_action import audit
-    from collective_action.jobs import Jobs
+    from collective_action.planning import audit
+    from collective_action.steps.jobs import Jobs
 
     cfg = yaml.safe_load((atlas_dir / "config.yaml").read_text())
     entries, _ = audit.audit(["results/robustness.csv"], Jobs(_plan(copy.deepcopy(cfg))), root=atlas_dir)

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from collective_action import theory
 from collective_action.datasets.generators.k_strips import KStrips
 from collective_action.datasets.generators.lms_k import LMSk
 from collective_action.datasets.generators.uniform_2d import Uniform2D
+from collective_action.evaluation import theory
 from collective_action.signals import make_signal
 
 RNG = np.random.default_rng(0)

@@ -337,7 +337,7 @@ def test_feature_only_collective_is_drawn_from_target_documents_and_keeps_their_
 
 def test_poisoned_text_cell_has_the_inputs_shape_and_dtype(tmp_path, text_data):
     from collective_action import collective
-    from collective_action.engine import Split
+    from collective_action.training.engine import Split
 
     out = tmp_path / "poisoned.h5"
     collective.poison(str(text_data.path), SIGNAL, 0.1, 0.0, [0, 1], 0, "resumes", str(out))
@@ -366,7 +366,7 @@ def _ids(shape, seed=0):
 
 @pytest.mark.parametrize("spec", MODELS, ids=lambda s: f"{s['kind']}_{s.get('pool', '')}")
 def test_vmapped_text_bank_equals_its_models_one_by_one(spec):
-    from collective_action.models import make_bank
+    from collective_action.models.banks import make_bank
 
     def bank(**kw):
         return make_bank({**spec, **kw}, [12], 3, rng.torch_generators(0, [0, 1], "model"), torch.float32, "cpu")
@@ -396,9 +396,9 @@ def test_vmapped_text_bank_equals_its_models_one_by_one(spec):
 
 @pytest.mark.parametrize("spec", MODELS, ids=lambda s: f"{s['kind']}_{s.get('pool', '')}")
 def test_text_bank_trains_a_step_and_takes_an_embedding_offset(spec):
-    from collective_action.engine import per_sample_ce
-    from collective_action.models import make_bank
-    from collective_action.optim import Adam
+    from collective_action.models.banks import make_bank
+    from collective_action.training.engine import per_sample_ce
+    from collective_action.training.optim import Adam
 
     bank = make_bank(spec, [12], 3, rng.torch_generators(0, [0, 1], "model"), torch.float32, "cpu")
     opt = Adam(bank.parameters(), lr=1e-2)
@@ -411,7 +411,7 @@ def test_text_bank_trains_a_step_and_takes_an_embedding_offset(spec):
         opt.step()
         losses.append(loss.item())
     assert np.isfinite(losses).all() and losses[-1] < losses[0]
-    from collective_action.text_models import make_text_module
+    from collective_action.models.text import make_text_module
 
     model = make_text_module(spec, [12], 3)
     ids = x[0]
@@ -437,7 +437,7 @@ def test_text_bank_trains_a_step_and_takes_an_embedding_offset(spec):
 
 
 def test_text_model_spec_errors():
-    from collective_action.text_models import make_text_module
+    from collective_action.models.text import make_text_module
 
     with pytest.raises(ValueError, match="needs 'vocab_size'"):
         make_text_module({"kind": "text_bag"}, [12], 3)
@@ -511,7 +511,9 @@ def test_staged_text_sources_are_checked_when_planning(tmp_path, samples_zip):
 
 def test_text_cell_end_to_end_measures_xi_and_theorem1(tmp_path, text_data):
     """Poison, train (the model's vocabulary comes from the data), evaluate and tabulate a text cell."""
-    from collective_action import collective, metrics, tables, training
+    from collective_action import collective
+    from collective_action.evaluation import metrics, tables
+    from collective_action.training import fit as training
 
     rows = {}
     for kind in ("token_insert", "token_insert_feature_only"):

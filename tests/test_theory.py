@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from collective_action import theory
 from collective_action.datasets.generators.uniform_2d import Uniform2D
+from collective_action.evaluation import theory
 from collective_action.signals import make_signal
 
 

@@ -109,8 +109,8 @@ def text_context(model_spec, seeds, hp=None, epochs: int = 2, n: int = 96, lengt
     import torch
 
     from collective_action import collective
-    from collective_action.engine import Evaluator, FitContext, Split
     from collective_action.signals.token_insert import insert_every
+    from collective_action.training.engine import Evaluator, FitContext, Split
 
     x = token_ids(n, length, vocab - 1)
     y = (x[:, 0] % 2).astype(np.int64)

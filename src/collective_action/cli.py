@@ -11,7 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from .config import REPO_SCHEMA, deep_merge
+from .configuration.merge import deep_merge
+from .configuration.schema import REPO_SCHEMA
 
 
 def _config(paths) -> dict:
@@ -32,8 +33,8 @@ def main(argv=None) -> int:
     a.add_argument("--directory", default=".", help="the workflow's directory")
     args = ap.parse_args(argv)
 
-    from . import audit
-    from .plan import Plan
+    from .planning import audit
+    from .planning.plan import Plan
 
     root = Path(args.directory)
     config = _config([root / "config.yaml", *args.configfile])

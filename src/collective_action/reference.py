@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch.utils.data import DataLoader, Sampler, TensorDataset
 
-from .models import reference_mlp
+from .models.banks import reference_mlp
 
 
 class PermutationSampler(Sampler[int]):

@@ -1,8 +1,8 @@
-# Shared by every rule: the script that hands a job to collective_action.pipeline, and the
+# Shared by every rule: the script that hands a job to collective_action.steps.runner, and the
 # software environment (used with --use-conda).
 import gc
 
-from collective_action import devices
+from collective_action.training import devices
 
 STEP_SCRIPT = "../scripts/step.py"
 ENV = "../envs/collective-action.yaml"

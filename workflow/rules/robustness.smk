@@ -1,6 +1,6 @@
 # The robustness atlas (on request): every listed claim under each variant of the choices the paper
 # leaves open (config 'robustness'); a variant's runs are the baseline's wherever it changes nothing
-# they depend on (see collective_action/robustness.py).
+# they depend on (see collective_action/planning/atlas.py).
 
 
 # The atlas's claims under one variant, from that variant's tables.

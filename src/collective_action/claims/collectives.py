@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..stats import contrast_over_cells
+from ..evaluation.stats import contrast_over_cells
 from .core import Claim, _first_rule, measured, not_run, welch_by_alpha, wide
 
 ORDER = 20

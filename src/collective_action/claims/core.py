@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .. import store
-from ..stats import COVERS, Interval, contrast_over_cells, linear_trend, trend_weights, welch_interval
+from ..evaluation.stats import COVERS, Interval, contrast_over_cells, linear_trend, trend_weights, welch_interval
 
 REPRODUCED, NOT_REPRODUCED, NOT_RUN, MEASURED = "reproduced", "not reproduced", "not run", "measured"
 INCONCLUSIVE, UNDECIDED = "inconclusive", "cannot be decided"
@@ -500,7 +500,7 @@ def _step(ga: Interval, gb: Interval, wa: pd.DataFrame, wb: pd.DataFrame, confid
         both = pd.concat({0: wa, 1: wb})
         return contrast_over_cells(both, np.r_[np.full(len(wa), -1 / len(wa)), np.full(len(wb), 1 / len(wb))],
                                    confidence, "paired Student t")
-    from ..stats import difference
+    from ..evaluation.stats import difference
 
     return difference(gb, ga, confidence)
 
@@ -604,7 +604,7 @@ def evaluate_claims(tables: Mapping[str, pd.DataFrame], cfg: Mapping, claims=Non
 
 def to_markdown(claims: pd.DataFrame, robustness: pd.DataFrame | None = None) -> str:
     """claims.md; with the atlas's rows, each claim also says in how many variants it holds."""
-    from .robustness import holds_line
+    from .atlas import holds_line
 
     lines = ["# Claims of Ben-Dov et al. (ICML 2024) against this run of the workflow", "",
              "Computed from the panel tables under results/tables/ by `collective_action.claims`. Every interval is "
@@ -637,7 +637,7 @@ def build(*, table_paths: Mapping[str, str], spec: Mapping, output_csv: str, out
 def as_config_names(table: pd.DataFrame) -> pd.DataFrame:
     """A variant's table with its derived datasets and algorithms under the config's names (``jtt__1a2b3c4d`` ->
     ``jtt``), which the checks name."""
-    from ..paths import DERIVED_SUFFIX
+    from ..planning.paths import DERIVED_SUFFIX
 
     return table.assign(**{c: table[c].astype(str).str.replace(f"{DERIVED_SUFFIX}$", "", regex=True)
                            for c in ("dataset", "algorithm") if c in table})

@@ -29,21 +29,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..stats import bca_bootstrap, contrast_over_cells, difference
+from ..evaluation.stats import bca_bootstrap, contrast_over_cells, difference
 from .collectives import crossing
-from .core import (
-    Claim,
-    Effect,
-    _first_rule,
-    above,
-    below,
-    decide,
-    measured,
-    not_run,
-    paired_difference,
-    trend,
-    wide,
-)
+from .core import Claim, Effect, _first_rule, above, below, decide, measured, not_run, paired_difference, trend, wide
 
 ORDER = 30
 SOLANKI = "Solanki et al. 2025 (arXiv 2505.05707)"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..stats import contrast_over_cells, t_interval, welch_interval
+from ..evaluation.stats import contrast_over_cells, t_interval, welch_interval
 from .core import Claim, Effect, _first_rule, above, decide, measured, not_below, not_run, welch_by_alpha, wide
 
 ORDER = 5

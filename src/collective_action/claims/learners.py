@@ -4,7 +4,7 @@ learners, all on the 2D data of Fig 1b ('learners' panel). The paper makes no cl
 so the verdict is ``measured``: each row states what was measured."""
 from __future__ import annotations
 
-from ..stats import contrast_over_cells
+from ..evaluation.stats import contrast_over_cells
 from .core import Claim, _alphas, _first_rule, measured, not_run, paired_difference, wide
 
 ORDER = 10

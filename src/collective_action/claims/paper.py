@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..stats import bca_bootstrap, contrast_over_cells, t_interval
+from ..evaluation.stats import bca_bootstrap, contrast_over_cells, t_interval
 from .core import (
     NOT_RUN,
     Claim,

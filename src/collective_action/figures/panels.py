@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import paths
+from ..planning import paths
 
 LABEL_COLORS = ("tab:blue", "tab:red")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h")
@@ -154,7 +154,7 @@ class Curves(Panel):
         return f", test acc. {low}" if low == high else f", test acc. {low}-{high}"
 
     def draw(self, axes, canvas, inputs, params, *, style, confidence) -> None:
-        from ..stats import summarise
+        from ..evaluation.stats import summarise
 
         ax, band_alpha = axes[0], style.get("band_alpha", 0.2)
         table = select(canvas.table(inputs[key_table(self.panel)]), self.where)
@@ -184,7 +184,7 @@ class Curves(Panel):
                     ax.axhline(ceiling, color=lines[k]["color"], linestyle=":",
                                linewidth=style.get("line_width", 1.2) * 0.7)
         if self.bound and len(table) and table["theorem1_bound"].notna().any():
-            from ..theory import theorem1_bound
+            from ..evaluation.theory import theorem1_bound
 
             lo, hi = table["alpha"].min(), table["alpha"].max()
             grid = np.geomspace(lo, hi, 200) if self.xscale == "log" and lo > 0 else np.linspace(lo, hi, 200)
@@ -211,7 +211,7 @@ class AlphaEff(Panel):
         return {"style": algorithm_style(plan, self.algorithm)}
 
     def draw(self, axes, canvas, inputs, params, *, style, confidence) -> None:
-        from ..stats import summarise
+        from ..evaluation.stats import summarise
 
         ax = axes[0]
         table = primary_rule(canvas.table(inputs[key_table(self.panel)]))
@@ -279,7 +279,7 @@ class TwoCollectives(Panel):
                            + r"$\alpha$")}
 
     def draw(self, axes, canvas, inputs, params, *, style, confidence) -> None:
-        from ..stats import summarise
+        from ..evaluation.stats import summarise
 
         ax, band_alpha = axes[0], style.get("band_alpha", 0.2)
         table = primary_rule(canvas.table(inputs[key_table(self.panel)]))
@@ -430,7 +430,7 @@ class Boundaries(Panel):
 
         from .. import store
         from ..datasets import load
-        from ..models import MLPBank
+        from ..models.banks import MLPBank
 
         for i, (ds, spec) in enumerate(params["datasets"].items()):
             ax_data, ax_model = axes[2 * i], axes[2 * i + 1]

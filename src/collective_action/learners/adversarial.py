@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from .. import rng
-from ..engine import cached_ce_grad, evaluating, per_sample_ce
+from ..training.engine import cached_ce_grad, evaluating, per_sample_ce
 from .base import Learner
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from ..engine import Batch, FitContext, FitResult, per_sample_ce, weighted_ce_backward
+from ..training.engine import Batch, FitContext, FitResult, per_sample_ce, weighted_ce_backward
 
 
 class Learner:

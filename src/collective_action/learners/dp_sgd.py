@@ -34,8 +34,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..engine import Batch, cached_ce_grad
-from ..models import MLPBank, ModuleBank
+from ..models.banks import MLPBank, ModuleBank
+from ..training.engine import Batch, cached_ce_grad
 from .base import Learner
 
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import torch
 
-from .. import theory
-from ..engine import weighted_ce_backward
+from ..evaluation import theory
+from ..training.engine import weighted_ce_backward
 from .base import Learner, weighted_mean_coefficients
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import torch
 
-from .. import theory
-from ..engine import per_sample_ce
+from ..evaluation import theory
+from ..training.engine import per_sample_ce
 from .base import Learner
 
 

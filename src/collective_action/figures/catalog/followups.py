@@ -6,17 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..panels import (
-    ORDERED_HUES,
-    Curves,
-    FigureSpec,
-    Panel,
-    band,
-    key_table,
-    paths,
-    primary_rule,
-    standin_note,
-)
+from ..panels import ORDERED_HUES, Curves, FigureSpec, Panel, band, key_table, paths, primary_rule, standin_note
 
 
 @dataclass(frozen=True)
@@ -31,7 +21,7 @@ class Sweep(Panel):
     xlabel: str = ""
 
     def draw(self, axes, canvas, inputs, params, *, style, confidence) -> None:
-        from ...stats import summarise
+        from ...evaluation.stats import summarise
 
         ax = axes[0]
         table = primary_rule(canvas.table(inputs[key_table(self.panel)]))
@@ -71,7 +61,7 @@ class BesideAlone(Panel):
         return {"first": collective_label(spec["signal"]), "second": collective_label(spec["collective_2"]["signal"])}
 
     def draw(self, axes, canvas, inputs, params, *, style, confidence) -> None:
-        from ...stats import summarise
+        from ...evaluation.stats import summarise
 
         ax, band_alpha = axes[0], style.get("band_alpha", 0.2)
         two = primary_rule(canvas.table(inputs[key_table(self.panel)]))

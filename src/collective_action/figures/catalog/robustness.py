@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ... import paths
+from ...planning import paths
 from ..panels import FigureSpec, Panel
 
 VERDICT_COLORS = {"reproduced": "#4daf4a", "not reproduced": "#e41a1c", "inconclusive": "#ff7f00",
@@ -28,7 +28,7 @@ def variant_order(rows):
 
 
 def holds_label(rows, key: str) -> str:
-    from ...claims.robustness import holds
+    from ...claims.atlas import holds
 
     k, _, n = holds(rows, key)
     return f"{k}/{n}"

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__, store
-from .jobs import Jobs
+from .. import __version__, store
+from ..steps.jobs import Jobs
 from .paths import FIGURES_DIR, RESULTS
 from .plan import Plan
 

@@ -154,8 +154,8 @@ def make_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, genera
             raise ValueError(f"model kind '{kind}' needs flat inputs, got shape {tuple(input_shape)}")
         sizes = mlp_sizes(input_shape[0], model_spec["hidden"] if kind == "mlp" else [], n_classes)
         return MLPBank(sizes, generators, dtype, device)
-    if kind.startswith("text_"):  # text_models.py; imported by name so that only text jobs hash it (jobs.Train)
-        text_models = importlib.import_module(f"{__package__}.text_models")
+    if kind.startswith("text_"):  # models/text.py; imported by name so that only text jobs hash it (jobs.Train)
+        text_models = importlib.import_module(f"{__package__}.text")
         return text_models.make_text_bank(model_spec, input_shape, n_classes, generators, device, amp=amp)
     return make_image_bank(model_spec, input_shape, n_classes, generators, device, channels_last, amp)
 

@@ -44,10 +44,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import store, theory
-from .datasets.generators import make_generator
+from .. import store
+from ..datasets.generators import make_generator
+from ..signals import make_signal
+from . import theory
 from .metrics import read_cells, run_summary
-from .signals import make_signal
 
 COLUMNS = [
     "panel", "dataset", "data_source", "algorithm", "learner", "alpha", "alpha_val", "seed", "stopping", "epoch",
@@ -91,7 +92,7 @@ def signal_theory(dataset_spec: Mapping[str, Any]) -> dict[str, float]:
 
 def _feature_label(dataset_spec: Mapping[str, Any]) -> bool:
     """Whether the dataset's signal relabels (Theorem 1 bounds it); feature-only signals say otherwise."""
-    from .signals import SIGNALS
+    from ..signals import SIGNALS
 
     return SIGNALS.meta(dataset_spec["signal"]["kind"]).get("strategy", "feature-label") == "feature-label"
 
@@ -105,13 +106,13 @@ def second_collective_columns(summary: Mapping[str, np.ndarray], meta: Mapping[s
     second = dataset_spec.get("collective_2")
     if not second:
         return {}
-    from .collective import second_alpha
+    from ..collective import second_alpha
 
     alpha_2 = second_alpha(second, meta["alpha"])
     out = {"alpha_2": alpha_2, "success_2": summary["test_success_2"],
            "success_all_2": summary["test_success_all_2"], "bayes_success": np.nan, "bayes_success_2": np.nan}
     if "generator" in dataset_spec:
-        from .collective import PoisonedBayes
+        from ..collective import PoisonedBayes
 
         bayes = {} if bayes is None else bayes
         if meta["dataset"] not in bayes:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .datasets import is_synthetic, needed_sources
+from ..datasets import is_synthetic, needed_sources
 
 
 def rst_escape(text: str) -> str:
@@ -41,7 +41,7 @@ def describe_data(plan, datasets) -> str:
 
 
 def figure(plan, name: str) -> str:
-    from .figures.catalog import FIGURES
+    from ..figures.catalog import FIGURES
 
     spec = FIGURES[name]
     datasets = {d for p in spec.panel_names() for d in plan.panel_datasets(p)}

@@ -15,7 +15,7 @@ for ``device: cuda`` (the Snakefile must stay fast: ``snakemake -n`` answers in 
   when the workflow starts (Snakemake's ``onstart``, before any job runs; not in a dry run),
   instead of one failed job per training. Where jobs run elsewhere (SLURM: the login node
   that submits often has no GPU) the check is left to each job on its node
-  (:func:`collective_action.engine.resolve_device`).
+  (:func:`collective_action.training.engine.resolve_device`).
 """
 from __future__ import annotations
 

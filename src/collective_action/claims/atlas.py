@@ -1,5 +1,5 @@
 """The robustness atlas's results (``results/robustness.csv`` and ``robustness.md``), from every variant's claims
-table (the variants themselves: :mod:`collective_action.robustness`), and each claim's "holds in k of n" for
+table (the variants themselves: :mod:`collective_action.planning.atlas`), and each claim's "holds in k of n" for
 ``claims.md``. Kept apart from the plan's side of the atlas, so that the claims' jobs do not depend on it."""
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 
 PACKAGE = __name__.split(".")[0]
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 @functools.cache

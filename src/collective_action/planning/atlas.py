@@ -28,10 +28,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import config as cfgmod
+from ..configuration import validation
+from ..configuration.errors import ConfigError
+from ..datasets import is_synthetic, needed_sources, signal_spec
+from ..store import canonical_json
 from . import paths
-from .datasets import is_synthetic, needed_sources, signal_spec
-from .store import canonical_json
 
 # what a variant may change: settings of runs, panels, claims and tables (not sources, seeds or devices)
 AXIS_ROOTS = ("training", "models", "datasets", "algorithms", "panels", "claims", "quality")
@@ -82,7 +83,7 @@ def _synthetic_panel(config: Mapping[str, Any], panel: str) -> bool:
 def resolve_claims(config: Mapping[str, Any]) -> list:
     """The claims the atlas re-checks: an entry 'C6@fig4_cifar' is the instance of C6 that reads that panel; a
     plain 'C6' every instance of C6 whose panels need no external data. One ConfigError naming the entry."""
-    from .claims import all_claims
+    from ..claims import all_claims
 
     registry = all_claims()
     out = []
@@ -90,26 +91,26 @@ def resolve_claims(config: Mapping[str, Any]) -> list:
         cid, _, panel = str(entry).partition("@")
         same = [c for c in registry if c.id == cid]
         if not same:
-            raise cfgmod.ConfigError(f"config key 'robustness.claims[{i}]': no claim '{cid}' (known: "
+            raise ConfigError(f"config key 'robustness.claims[{i}]': no claim '{cid}' (known: "
                                      f"{', '.join(dict.fromkeys(c.id for c in registry))})")
         chosen = [c for c in same if c.panels[0] == panel] if panel else \
             [c for c in same if all(_synthetic_panel(config, p) for p in c.panels)]
         if not chosen:
             where = ", ".join(c.key for c in same)
-            raise cfgmod.ConfigError(f"config key 'robustness.claims[{i}]': '{entry}' selects no instance of {cid} "
+            raise ConfigError(f"config key 'robustness.claims[{i}]': '{entry}' selects no instance of {cid} "
                                      f"(a plain id selects those on synthetic data; name one: {where})")
         out += [c for c in chosen if c.key not in {o.key for o in out}]
     return out
 
 
 # ----------------------------------------------------------------------------- key paths
-def _axis_error(axis: str, message: str, index: int | None = None) -> cfgmod.ConfigError:
+def _axis_error(axis: str, message: str, index: int | None = None) -> ConfigError:
     """One error naming the axis (and the value's place in its list)."""
     where = f"robustness.axes.{axis}" + (f"[{index}]" if index is not None else "")
-    return cfgmod.ConfigError(f"config key '{where}': {message}")
+    return ConfigError(f"config key '{where}': {message}")
 
 
-def _inner(error: cfgmod.ConfigError) -> str:
+def _inner(error: ConfigError) -> str:
     """A variant's own config error, as part of the axis's: "at 'training.epochs': 0 is out of range: ..."."""
     text = str(error)
     return "at " + text.removeprefix("config key ") if text.startswith("config key ") else text
@@ -176,7 +177,7 @@ def merged_config(base: Mapping[str, Any], overrides: Mapping[str, Any], atlas_d
 # ----------------------------------------------------------------------------- the variants
 def variants(config: Mapping[str, Any], atlas_datasets: Sequence[str]) -> list[Variant]:
     """The baseline, one variant per value of each axis, then the joint draws (duplicates dropped)."""
-    from . import rng
+    from .. import rng
 
     rob = robustness_config(config)
     axes = active_axes(config)
@@ -314,7 +315,7 @@ class Atlas:
         for a in spec["algorithms"]:
             names = {self._algorithm(vplan, d, m, a) for d, m in zip(vplan.panel_datasets(panel), members)}
             if len(names) > 1:  # a family whose members resolve an algorithm differently
-                raise cfgmod.ConfigError(f"config key 'robustness': panel '{panel}' runs '{a}' differently on the "
+                raise ConfigError(f"config key 'robustness': panel '{panel}' runs '{a}' differently on the "
                                          f"members of its dataset family; the atlas cannot vary it")
             algorithms.append(names.pop())
         family = spec["dataset"] in vplan.families
@@ -382,7 +383,7 @@ def validate_once(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
     asked for), not on every call, and a config whose atlas does not concern the targets is never held up by it."""
     from pathlib import Path
 
-    marker = cfgmod._validated_marker({"robustness atlas": config, "code": Path(__file__).read_text()}, schema)
+    marker = validation._validated_marker({"robustness atlas": config, "code": Path(__file__).read_text()}, schema)
     if marker is not None and marker.exists():
         return
     validate(config, schema)
@@ -405,7 +406,7 @@ def validate(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
     panels = list(dict.fromkeys(p.removesuffix(EPOCHS_SUFFIX) for c in claims for p in c.panels))
     for panel in panels:
         if panel not in config["panels"]:
-            raise cfgmod.ConfigError(f"config key 'robustness.claims': the claims read panel '{panel}', which is not "
+            raise ConfigError(f"config key 'robustness.claims': the claims read panel '{panel}', which is not "
                                      f"defined under 'panels'")
     datasets = atlas_datasets(config, panels)
     seeds = rob.get("seeds")
@@ -417,16 +418,16 @@ def validate(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
                 raise _axis_error(axis, f"{shown} equals the baseline's value: list only alternatives to it", i)
             merged = merged_config(config, {axis: value}, datasets, seeds)
             try:
-                cfgmod.validate(merged, schema, remember=False)
-            except cfgmod.ConfigError as exc:
+                validation.validate(merged, schema, remember=False)
+            except ConfigError as exc:
                 raise _axis_error(axis, f"{shown} makes the config invalid, {_inner(exc)}", i) from None
     _check_every_axis_matters(config, schema)
     for variant in variants(config, datasets):
         if variant.kind == "joint":
             try:
-                cfgmod.validate(merged_config(config, variant.overrides, datasets, seeds), schema, remember=False)
-            except cfgmod.ConfigError as exc:
-                raise cfgmod.ConfigError(f"config key 'robustness.joint': the draw {variant.describe()} is not a "
+                validation.validate(merged_config(config, variant.overrides, datasets, seeds), schema, remember=False)
+            except ConfigError as exc:
+                raise ConfigError(f"config key 'robustness.joint': the draw {variant.describe()} is not a "
                                          f"valid config: {exc}") from None
 
 

@@ -22,8 +22,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import devices, rng
-from .models import make_bank
+from .. import rng
+from ..models.banks import make_bank
+from . import devices
 from .optim import Adam
 from .timing import phase
 

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .models import ModuleBank
+from .banks import ModuleBank
 
 TEXT_KINDS = ("text_bag", "text_transformer")
 PAD_ID = 0

@@ -13,22 +13,22 @@ from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
-from . import codehash, paths
-from .datasets import check_staged, is_synthetic, maker, needed_sources, signal_spec
-from .plan import Plan
+from ..datasets import check_staged, is_synthetic, maker, needed_sources, signal_spec
+from ..planning import codehash, paths
+from ..planning.plan import Plan
 
 PKG = codehash.PACKAGE
 
 
 def _signal_module(spec: Mapping[str, Any]) -> str:
-    from .signals import SIGNALS
+    from ..signals import SIGNALS
 
     return SIGNALS.entry(spec["signal"]["kind"]).module
 
 
 def _signal_modules(spec: Mapping[str, Any]) -> list[str]:
     """The modules of a dataset's signal and of its second collective's signal, where it has one."""
-    from .signals import SIGNALS
+    from ..signals import SIGNALS
 
     second = spec.get("collective_2")
     return [_signal_module(spec), *([SIGNALS.entry(second["signal"]["kind"]).module] if second else [])]
@@ -42,7 +42,7 @@ def _collectives(spec: Mapping[str, Any]) -> dict[str, Any]:
 def _staged_inputs(name: str, source: Mapping[str, Any]) -> list[str]:
     """The staged files of one source, checked now (a missing one is one SourceError saying what to put
     where, before any job runs); downloads have none. Text sources: ``text_sources.check_staged``."""
-    from .datasets import text_sources
+    from ..datasets import text_sources
 
     if name in text_sources.SOURCES:
         return text_sources.check_staged(name, source)
@@ -126,7 +126,7 @@ class Poison(Step):
 
 
 class Train(Step):
-    name, entry = "train", "training"
+    name, entry = "train", "training.fit"
 
     def inputs(self, wc):
         return {"data": paths.path("data", dataset=self.plan.data_name(wc.dataset)),
@@ -155,12 +155,12 @@ class Train(Step):
         }
 
     def code_roots(self, wc):
-        from .learners import LEARNERS
+        from ..learners import LEARNERS
 
         learner = self.plan.algorithm(wc.algorithm)["learner"]
         spec = self.plan.dataset_spec(wc.dataset)
-        # text model kinds (text_*) live in text_models, which models.make_bank imports by name for text jobs only
-        text = [f"{PKG}.text_models"] if self.plan.model(wc.dataset)["kind"].startswith("text_") else []
+        # text model kinds (text_*) live in models/text.py, which models.banks.make_bank imports by name for text jobs only
+        text = [f"{PKG}.models.text"] if self.plan.model(wc.dataset)["kind"].startswith("text_") else []
         return [*super().code_roots(wc), LEARNERS.entry(learner).module, *_signal_modules(spec), *text]
 
 
@@ -169,7 +169,7 @@ class Evaluate(Step):
     takes milliseconds, so a job per cell was mostly process start; per panel, a changed run re-evaluates
     the panels that show it (as before, their tables and figures rerun), and nothing else."""
 
-    name, entry = "evaluate", "metrics"
+    name, entry = "evaluate", "evaluation.metrics"
 
     def cells(self, wc) -> list[dict[str, Any]]:
         """The panel's cells (its per-epoch cells are among them: the config check makes per_epoch_alphas a
@@ -191,7 +191,7 @@ class Evaluate(Step):
 
 
 class Table(Step):
-    name, entry = "table", "tables"
+    name, entry = "table", "evaluation.tables"
 
     def inputs(self, wc):
         return [paths.path("metrics", panel=wc.panel)]
@@ -213,7 +213,7 @@ class EpochTable(Table):
     name = "epoch_table"
 
     def inputs(self, wc):
-        from .config import ConfigError
+        from ..configuration.errors import ConfigError
 
         if not self.plan.panel(wc.panel).get("per_epoch_alphas"):
             raise ConfigError(f"config key 'panels.{wc.panel}.per_epoch_alphas': empty, so there is no per-epoch table")
@@ -233,7 +233,7 @@ class Claims(Step):
                 out[f"{panel}_epochs"] = paths.path("epoch_table", panel=panel)
         if self.plan.atlas_in_claims():
             if paths.ATLAS_INPUT in out:
-                from .config import ConfigError
+                from ..configuration.errors import ConfigError
 
                 raise ConfigError(f"config key 'panels.{paths.ATLAS_INPUT}': the name is the atlas's summary's in the "
                                   f"claims (robustness.in_claims); rename the panel")
@@ -245,7 +245,7 @@ class Claims(Step):
         return {**self.plan.config["claims"], "panels": self.plan.claim_panels()}
 
     def code_roots(self, wc=None):
-        from .claims import MODULES
+        from ..claims import MODULES
 
         return [f"{PKG}.claims", *MODULES]
 
@@ -265,7 +265,7 @@ class RobustnessClaims(Claims):
 class Robustness(Claims):
     """results/robustness.csv (one row per claim and variant) and robustness.md, from every variant's claims."""
 
-    name, entry = "robustness", "claims.robustness"
+    name, entry = "robustness", "claims.atlas"
 
     def inputs(self, wc=None):
         return {vp.variant.id: paths.path("variant_claims", variant=vp.variant.id) for vp in self.plan.atlas.variants}
@@ -281,8 +281,8 @@ class Figure(Step):
     name, entry = "figure", "figures"
 
     def _spec(self, figure: str):
-        from .config import ConfigError
-        from .figures.catalog import FIGURES
+        from ..configuration.errors import ConfigError
+        from ..figures.catalog import FIGURES
 
         if figure not in FIGURES:
             raise ConfigError(f"unknown figure '{figure}' (known: {', '.join(sorted(FIGURES))})")
@@ -295,14 +295,14 @@ class Figure(Step):
         """Style, plus what each panel reads beyond tables (whose own provenance covers the rest):
         restyling one figure or changing a panel's grid reruns exactly the figures that show it."""
         figures = self.plan.config["figures"]
-        from .config import deep_merge
+        from ..configuration.merge import deep_merge
 
         return {"figure": wc.figure, "style": deep_merge(figures["style"], figures.get(wc.figure)),
                 "confidence": self.plan.config["claims"]["confidence"],
                 "panels": [panel.params(self.plan) for panel in self._spec(wc.figure).panels]}
 
     def code_roots(self, wc):
-        from .figures.catalog import MODULES
+        from ..figures.catalog import MODULES
 
         self._spec(wc.figure)
         return [*super().code_roots(wc), f"{PKG}.figures.panels", MODULES[wc.figure]]

@@ -22,109 +22,11 @@ from typing import Any
 
 import yaml
 
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser where present: the same data, faster
+from .errors import ConfigError, key_path
+from .merge import deep_merge
+from .schema import REPO_SCHEMA, SAFE_LOADER, load_schema
+
 VALIDATED_DIR = Path(".snakemake") / "collective_action" / "validated"
-
-REPO_SCHEMA = Path("workflow") / "schemas" / "config.schema.yaml"
-
-
-class ConfigError(ValueError):
-    """The workflow config is invalid; the message names the key."""
-
-
-def _key_path(parts) -> str:
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "<top level>"
-
-
-def load_schema(path: str | Path = REPO_SCHEMA) -> dict:
-    """The config schema: the YAML file, completed with the parts the registries generate."""
-    with open(path) as fh:
-        schema = yaml.load(fh, Loader=SAFE_LOADER)
-    schema["$defs"].update(generated_defs())
-    return schema
-
-
-STYLE_KEYS = {
-    "label": {"type": "string", "description": "Legend label in figures (default: the learner's)."},
-    "color": {"type": "string", "description": "Matplotlib colour in figures (default: the learner's)."},
-    "marker": {"type": "string", "description": "Matplotlib marker in figures (default: the learner's)."},
-}
-
-
-def _dispatch(key: str, entries, extra=lambda entry: {}) -> list[dict]:
-    """if/then clauses: when ``key`` names an entry, its properties (and requirements) apply."""
-    clauses = []
-    for entry in entries:
-        then = {"properties": dict(entry.meta.get("parameters", entry.meta.get("hyperparameters", {})))}
-        then["properties"].update(extra(entry))
-        if entry.meta.get("required"):
-            then["required"] = list(entry.meta["required"])
-        if entry.meta.get("description"):
-            then["description"] = entry.meta["description"]
-        clauses.append({"if": {"required": [key], "properties": {key: {"const": entry.name}}}, "then": then})
-    return clauses
-
-
-def _family_list(entry) -> dict:
-    """A maker with a family key k also takes 'ks', one dataset per value."""
-    key = entry.meta.get("family")
-    if not key:
-        return {}
-    item = entry.meta.get("parameters", {}).get(key, {})
-    return {f"{key}s": {"type": "array", "minItems": 1, "uniqueItems": True,
-                        "items": {k: v for k, v in item.items() if k != "description"},
-                        "description": f"A family: one dataset '<name>_{key}<value>' per value of {key}, each with "
-                                       f"its own artifacts, so editing the list reruns only what depends on the "
-                                       f"added or removed value. A panel naming the family uses every member."}}
-
-
-def generated_defs() -> dict:
-    """Schema parts that the registries are the source of: learners, signals, generators, builders."""
-    from .datasets.builders import BUILDERS
-    from .datasets.generators import GENERATORS
-    from .learners import LEARNERS
-    from .signals import SIGNALS
-
-    learners = {f"learner_{e.name}": {"type": "object", "description": e.meta.get("description", ""),
-                                      "properties": dict(e.meta.get("hyperparameters", {}))} for e in LEARNERS}
-    return {
-        **learners,
-        "algorithm": {
-            "type": "object",
-            "description": "A learning algorithm: an instance of a learner with its hyperparameters (defaults from "
-                           "the learner's module, see learners/); 'learner' defaults to the entry's own name.",
-            "required": ["learner"],
-            "properties": {"learner": {"enum": LEARNERS.names(), "description": "The learner (learners/<name>.py)."},
-                           **STYLE_KEYS},
-            "allOf": [{"if": {"required": ["learner"], "properties": {"learner": {"const": e.name}}},
-                       "then": {"$ref": f"#/$defs/learner_{e.name}"}} for e in LEARNERS],
-            "unevaluatedProperties": False,
-        },
-        "signal": {
-            "type": "object",
-            "description": "The collective's strategy: the signal g (signals/<module>.py) and its target label y*.",
-            "required": ["kind", "target_label"],
-            "properties": {"kind": {"enum": SIGNALS.names(), "description": "; ".join(
-                               f"'{e.name}': {e.meta.get('description', '')}" for e in SIGNALS)},
-                           "target_label": {"type": "integer", "minimum": 0, "description":
-                                            "y*, the label the collective attaches to its signal."}},
-            "allOf": _dispatch("kind", SIGNALS),
-            "unevaluatedProperties": False,
-        },
-        "dataset_maker": {
-            "description": "The generator or builder of a dataset, and the keys each one takes.",
-            "properties": {
-                "generator": {"enum": GENERATORS.names(), "description": "; ".join(
-                    f"'{e.name}': {e.meta.get('description', '')}" for e in GENERATORS)},
-                "builder": {"enum": BUILDERS.names(), "description": "; ".join(
-                    f"'{e.name}': {e.meta.get('description', '')}" for e in BUILDERS)},
-            },
-            "allOf": _dispatch("generator", GENERATORS, _family_list) + _dispatch("builder", BUILDERS, _family_list),
-        },
-    }
 
 
 # ----------------------------------------------------------------------------- schema errors, named by key
@@ -148,7 +50,7 @@ def _validator_class():
 def _is_single_token(value) -> bool:
     if not isinstance(value, str):
         return True  # the type is checked on its own
-    from .datasets.text_sources import tokenize  # here: the text module is read only when a config plants a token
+    from ..datasets.text_sources import tokenize
 
     return tokenize(value) == [value]
 
@@ -261,13 +163,13 @@ def _describe(err, root: Mapping[str, Any]) -> tuple[tuple, str] | None:
         for i, item in enumerate(value):
             for j in range(i):
                 if _same(value[j], item):
-                    return (*path, i), (f"{_show(item)} repeats '{_key_path((*path, j))}': the items must be unique")
+                    return (*path, i), (f"{_show(item)} repeats '{key_path((*path, j))}': the items must be unique")
     if kind == "multipleOf":
         return path, f"{_show(value)} is not a multiple of {bound} (must be one)"
     if kind == "pattern":
         return path, f"{_show(value)} does not match the pattern {bound} (must match it)"
     if kind == "format" and bound == "token":
-        from .datasets.text_sources import tokenize
+        from ..datasets.text_sources import tokenize
 
         return path, (f"{_show(value)} is not a single token of the tokeniser (it reads {tokenize(value)}): must be "
                       f"lower-case letters and digits, optionally ending in + or #, as the text builder tokenises "
@@ -281,7 +183,7 @@ def _describe_alternatives(err, root: Mapping[str, Any], path: tuple) -> tuple[t
     value, alternatives = err.instance, err.validator_value
     if isinstance(value, Mapping) and all(set(a) == {"required"} for a in alternatives):
         keys = [k for a in alternatives for k in a["required"]]
-        either = " or ".join(f"'{_key_path((*path, k))}'" for k in keys)
+        either = " or ".join(f"'{key_path((*path, k))}'" for k in keys)
         present = [k for k in keys if k in value]
         if not present:
             return (*path, keys[0]), f"required key missing: give {either}"
@@ -303,7 +205,7 @@ def _first_error(errors, root: Mapping[str, Any], prefix=()) -> ConfigError | No
     if not described:
         return None
     path, message = max(described, key=lambda d: len(d[0]))  # max keeps the first of equal depth
-    return ConfigError(f"config key '{_key_path([*prefix, *path])}': {message}")
+    return ConfigError(f"config key '{key_path([*prefix, *path])}': {message}")
 
 
 def _with_learners(config: Mapping[str, Any]) -> dict:
@@ -318,7 +220,7 @@ def _with_learners(config: Mapping[str, Any]) -> dict:
 def validate(config: Mapping[str, Any], schema: Mapping[str, Any], remember: bool = True) -> None:
     """Validate against the JSON schema, then the cross-references, then what the config alone says about the
     data (:mod:`checks`): raise one ConfigError naming the key, before any job."""
-    from .learners import LEARNERS
+    from ..learners import LEARNERS
 
     for name, algo in (config.get("algorithms") or {}).items():
         if isinstance(algo, Mapping) and "learner" not in algo and name not in LEARNERS:
@@ -344,13 +246,13 @@ def validate(config: Mapping[str, Any], schema: Mapping[str, Any], remember: boo
 def _checks_version() -> str:
     """What else decides whether a config passes: this module's and the checks' code, and the registries'
     metadata that the checks read (classes, data kinds)."""
-    from .datasets.builders import BUILDERS
-    from .datasets.generators import GENERATORS
-    from .learners import LEARNERS
-    from .signals import SIGNALS
+    from ..datasets.builders import BUILDERS
+    from ..datasets.generators import GENERATORS
+    from ..learners import LEARNERS
+    from ..signals import SIGNALS
 
     here = Path(__file__).parent
-    text = (here / "config.py").read_text() + (here / "checks.py").read_text()
+    text = "".join((here / f"{m}.py").read_text() for m in ("validation", "checks", "schema", "errors", "merge"))
     text += repr([(e.name, e.meta) for reg in (BUILDERS, GENERATORS, LEARNERS, SIGNALS) for e in reg])
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -359,7 +261,7 @@ def _validated_marker(config: Mapping[str, Any], schema: Mapping[str, Any]) -> P
     """A file whose presence says that exactly this config passed exactly this schema and these checks (all
     hashed), kept in Snakemake's folder of the working directory where there is one: a dry run with an
     unchanged config skips the checks (a fifth of its time), any change to any of them is checked again."""
-    from .store import canonical_json
+    from ..store import canonical_json
 
     if not VALIDATED_DIR.parent.parent.is_dir():
         return None
@@ -381,9 +283,9 @@ def _defined(section: str, name: str, names) -> str:
 
 
 def _check_references(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
-    from .datasets import maker
-    from .datasets.builders import BUILDERS
-    from .datasets.generators import GENERATORS
+    from ..datasets import maker
+    from ..datasets.builders import BUILDERS
+    from ..datasets.generators import GENERATORS
 
     datasets = config["datasets"]
     for name, spec in datasets.items():
@@ -431,21 +333,11 @@ def _check_references(config: Mapping[str, Any], schema: Mapping[str, Any]) -> N
                 where = "claims.panels" + (f".{name}" if name is not None else "") + f"[{i}]"
                 raise ConfigError(f"config key '{where}': unknown panel '{panel}' "
                                   f"{_defined('panels', panel, config['panels'])}")
-    from .figures.catalog import FIGURES
+    from ..figures.catalog import FIGURES
 
     for figure in config["figures"]:
         if figure != "style" and figure not in FIGURES:
             raise ConfigError(f"config key 'figures.{figure}': unknown figure (known: {', '.join(sorted(FIGURES))})")
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any] | None) -> dict[str, Any]:
-    out = copy.deepcopy(dict(base))
-    for key, value in (override or {}).items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def load_config_file(path: str | Path, schema_path: str | Path = REPO_SCHEMA) -> dict[str, Any]:

@@ -27,11 +27,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import datasets, rng, stopping, store
+from .. import datasets, rng, store
+from ..learners import LEARNERS
+from ..signals import make_signal
+from . import stopping
 from .augment import ImageTransforms
 from .engine import DTYPES, Evaluator, FitContext, Split, TrainingDiverged, resolve_device, tune_cpu_allocator
-from .learners import LEARNERS
-from .signals import make_signal
 from .timing import phase
 
 log = logging.getLogger(__name__)

@@ -18,17 +18,17 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .paths import ATLAS_INPUT, step_of
+from ..planning.paths import ATLAS_INPUT, step_of
 
 
 def _prepare(sm) -> None:
-    from . import datasets
+    from .. import datasets
 
     datasets.prepare_any(sm.params.spec, sm.output[0])
 
 
 def _poison(sm) -> None:
-    from . import collective
+    from .. import collective
 
     p = sm.params.spec
     collective.poison(data_path=sm.input.data, signal_spec=p["signal"], alpha=p["alpha"], alpha_val=p["alpha_val"],
@@ -37,34 +37,34 @@ def _poison(sm) -> None:
 
 
 def _train(sm) -> None:
-    from . import training
+    from ..training import fit as training
 
     training.train(data_path=sm.input.data, poisoned_path=sm.input.poisoned, spec=sm.params.spec,
                    output=sm.output[0], threads=sm.threads, device=sm.config["device"])
 
 
 def _evaluate(sm) -> None:
-    from . import metrics
+    from ..evaluation import metrics
 
     spec = sm.params.spec
     metrics.evaluate_cells(spec["cells"], spec["collectives"], sm.output[0], spec)
 
 
 def _table(sm) -> None:
-    from . import tables
+    from ..evaluation import tables
 
     tables.build(panel=sm.wildcards.panel, spec=sm.params.spec, metrics_paths=list(sm.input), output=sm.output[0])
 
 
 def _epoch_table(sm) -> None:
-    from . import tables
+    from ..evaluation import tables
 
     tables.build_epochs(panel=sm.wildcards.panel, spec=sm.params.spec, metrics_paths=list(sm.input),
                         output=sm.output[0])
 
 
 def _claims(sm) -> None:
-    from .claims import core
+    from ..claims import core
 
     tables = dict(sm.input.items())
     atlas = tables.pop(ATLAS_INPUT, None)  # the atlas's summary, where claims.md carries it (jobs.Claims)
@@ -73,27 +73,27 @@ def _claims(sm) -> None:
 
 
 def _robustness_claims(sm) -> None:
-    from .claims import core
+    from ..claims import core
 
     core.build_variant(table_paths=dict(sm.input.items()), spec=sm.params.spec, output_csv=sm.output[0])
 
 
 def _robustness(sm) -> None:
-    from .claims import robustness
+    from ..claims import atlas as robustness
 
     robustness.build(claim_paths=dict(sm.input.items()), spec=sm.params.spec, output_csv=sm.output.csv,
                        output_md=sm.output.md)
 
 
 def _figure(sm) -> None:
-    from . import figures
+    from .. import figures
 
     figures.draw(figure=sm.wildcards.figure, inputs=dict(sm.input.items()), params=sm.params.spec,
                  output=sm.output[0])
 
 
 def _audit(sm) -> None:
-    from . import audit
+    from ..planning import audit
 
     status = audit.run(sm.params.targets, sm.config, sm.params.schema, skip_unbuilt=True)
     if status:
@@ -213,7 +213,7 @@ def run_step(sm, started: float | None = None) -> None:
 
 
 def run_job(job: Mapping[str, Any]) -> None:
-    from .timing import log_timings, phase
+    from ..training.timing import log_timings, phase
 
     if job.get("umask") is not None:
         os.umask(job["umask"])  # in the warm worker's child: the submitting call's, for every file the step creates
@@ -221,7 +221,7 @@ def run_job(job: Mapping[str, Any]) -> None:
     timing["handoff"] = time.time() - timing.pop("submitted", time.time())  # to the worker, or none
     sm = Job(job)
     _setup_logging(sm.log[0] if len(sm.log) else None)
-    log = logging.getLogger("collective_action.pipeline")
+    log = logging.getLogger(__name__)
     step = STEPS.get(step_of(sm.rule))
     if step is None:
         log.error("no package step for rule '%s'", sm.rule)

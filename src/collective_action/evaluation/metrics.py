@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from . import datasets, stopping, store
-from .stopping import accuracy, success_rate
+from .. import datasets, store
+from ..training import stopping
+from ..training.stopping import accuracy, success_rate
 
 STOPPING_RULES = stopping.RULES
 
@@ -104,7 +105,7 @@ def cell_metrics(run_path: str, data, poisoned_path: str, spec: Mapping[str, Any
     meta = dict(meta, source_label=data.attrs["meta"].get("source_label", "synthetic"),
                 standin=bool(data.attrs["meta"].get("standin", False)))
     if second:
-        from .collective import second_alpha
+        from ..collective import second_alpha
 
         meta.update(alpha_2=second_alpha(second, meta["alpha"]))
     token = spec["signal"].get("token")
@@ -133,7 +134,7 @@ def signal_size(data, poisoned, seeds) -> dict[str, np.ndarray]:
 
 def cell_key(meta: Mapping[str, Any]) -> str:
     """A cell's place in a metrics file: <dataset>/<algorithm>/a<alpha>_v<alpha_val>, as in the run's path."""
-    from .paths import fmt_alpha
+    from ..planning.paths import fmt_alpha
 
     return f"{meta['dataset']}/{meta['algorithm']}/a{fmt_alpha(meta['alpha'])}_v{fmt_alpha(meta['alpha_val'])}"
 

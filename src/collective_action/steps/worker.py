@@ -43,7 +43,7 @@ from typing import Any
 
 IDLE_SECONDS = 60.0
 START_TIMEOUT = 30.0
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 _HEADER = struct.Struct("!Q")
 _STATUS = struct.Struct("!i")
 
@@ -71,7 +71,7 @@ def _connect(path: Path) -> socket.socket | None:
 
 
 def _start_server(path: Path) -> None:
-    subprocess.Popen([sys.executable, "-m", "collective_action.worker", str(path)], start_new_session=True,
+    subprocess.Popen([sys.executable, "-m", __name__, str(path)], start_new_session=True,
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                      close_fds=True)
 
@@ -127,12 +127,15 @@ def _preload() -> None:
     import scipy.stats  # noqa: F401
     import torch  # noqa: F401
 
-    from . import collective, metrics, pipeline, tables, training  # noqa: F401
-    from .claims import all_claims, core  # noqa: F401
-    from .datasets import builders, generators  # noqa: F401
-    from .figures import catalog, panels  # noqa: F401
-    from .learners import LEARNERS
-    from .signals import SIGNALS
+    from .. import collective  # noqa: F401
+    from ..claims import all_claims, core  # noqa: F401
+    from ..datasets import builders, generators
+    from ..evaluation import metrics, tables  # noqa: F401
+    from ..figures import catalog, panels  # noqa: F401
+    from ..learners import LEARNERS
+    from ..signals import SIGNALS
+    from ..training import fit  # noqa: F401
+    from . import runner  # noqa: F401
 
     all_claims()
     for registry in (LEARNERS, SIGNALS, generators.GENERATORS, builders.BUILDERS):
@@ -155,7 +158,7 @@ def _child(conn: socket.socket, fds: list[int], job: dict[str, Any]) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
-    from .pipeline import run_job
+    from .runner import run_job
 
     status = 0
     try:

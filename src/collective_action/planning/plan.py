@@ -10,10 +10,13 @@ from collections.abc import Mapping
 from itertools import product
 from typing import Any
 
-from . import config as cfgmod
+from ..configuration import schema as config_schema
+from ..configuration import validation
+from ..configuration.errors import ConfigError
+from ..configuration.merge import deep_merge
+from ..datasets import is_synthetic, maker
+from ..learners import defaults as learner_defaults
 from . import paths
-from .datasets import is_synthetic, maker
-from .learners import defaults as learner_defaults
 from .paths import DERIVED, DERIVED_SUFFIX
 
 
@@ -57,11 +60,11 @@ class Plan:
     for the variants of a choice the paper leaves open; it is built on first need (a derived name, or an
     atlas target), so plain targets never pay for it."""
 
-    def __init__(self, config: Mapping[str, Any], schema_path: str = str(cfgmod.REPO_SCHEMA),
+    def __init__(self, config: Mapping[str, Any], schema_path: str = str(config_schema.REPO_SCHEMA),
                  schema: Mapping[str, Any] | None = None, validate: bool = True):
-        self.schema = schema if schema is not None else cfgmod.load_schema(schema_path)
+        self.schema = schema if schema is not None else config_schema.load_schema(schema_path)
         if validate:
-            cfgmod.validate(config, self.schema)
+            validation.validate(config, self.schema)
         self.config = config
         self.datasets, self.families = expand_datasets(config["datasets"])
         self.algorithms: dict[str, dict] = {k: dict(v) for k, v in config["algorithms"].items()}
@@ -73,7 +76,7 @@ class Plan:
     def atlas(self):
         """The robustness atlas of this config (:class:`robustness.Atlas`), built on first use."""
         if self._atlas is None:
-            from .robustness import Atlas
+            from .atlas import Atlas
 
             self._atlas = Atlas(self)
         return self._atlas
@@ -93,14 +96,14 @@ class Plan:
         try:
             return dict(self._lookup(self.datasets, dataset))
         except KeyError:
-            raise cfgmod.ConfigError(f"config key 'datasets': no dataset named '{dataset}' "
+            raise ConfigError(f"config key 'datasets': no dataset named '{dataset}' "
                                      f"(defined: {sorted(self.datasets)})") from None
 
     def seeds(self, dataset: str) -> list[int]:
         return list(range(int(self.dataset_spec(dataset).get("seeds", self.config["seeds"]))))
 
     def training(self, dataset: str) -> dict[str, Any]:
-        return cfgmod.deep_merge(self.config["training"], self.dataset_spec(dataset).get("training"))
+        return deep_merge(self.config["training"], self.dataset_spec(dataset).get("training"))
 
     def model(self, dataset: str) -> dict[str, Any]:
         """The dataset's model, resolved (a derived dataset of the atlas carries its own)."""
@@ -134,21 +137,21 @@ class Plan:
         try:
             entry = dict(self._lookup(self.algorithms, name))
         except KeyError:
-            raise cfgmod.ConfigError(f"config key 'algorithms': no algorithm named '{name}'") from None
+            raise ConfigError(f"config key 'algorithms': no algorithm named '{name}'") from None
         learner = entry.pop("learner", name)
-        style = {k: entry.pop(k) for k in list(entry) if k in cfgmod.STYLE_KEYS}
+        style = {k: entry.pop(k) for k in list(entry) if k in config_schema.STYLE_KEYS}
         return {"learner": learner, "hyperparameters": {**learner_defaults(learner), **entry}, "style": style}
 
     def hyperparameters(self, dataset: str, algorithm: str) -> dict[str, Any]:
         override = (self.dataset_spec(dataset).get("algorithms") or {}).get(algorithm)
-        return cfgmod.deep_merge(self.algorithm(algorithm)["hyperparameters"], override)
+        return deep_merge(self.algorithm(algorithm)["hyperparameters"], override)
 
     # ------------------------------------------------------------------ panels
     def panel(self, panel: str) -> dict[str, Any]:
         try:
             return self._lookup(self.panels, panel)
         except KeyError:
-            raise cfgmod.ConfigError(f"config key 'panels': no panel named '{panel}'") from None
+            raise ConfigError(f"config key 'panels': no panel named '{panel}'") from None
 
     def panel_datasets(self, panel: str) -> list[str]:
         name = self.panel(panel)["dataset"]
@@ -192,7 +195,7 @@ class Plan:
     # ------------------------------------------------------------------ targets
     def default_targets(self) -> list[str]:
         """Every figure, table and claim that needs no external data and is not built on request only."""
-        from .figures.catalog import FIGURES
+        from ..figures.catalog import FIGURES
 
         panels = [p for p in self.config["panels"] if not self.on_request(p)]
         figures = [f for f, spec in FIGURES.items()

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .config import ConfigError
+from .errors import ConfigError
 
 DATA_WORDS = {"synthetic": "synthetic 2-D points", "image": "images", "text": "text (token ids)"}
 
@@ -77,8 +77,8 @@ def _signals(spec: Mapping[str, Any]):
 
 
 def _dataset(name: str, spec: Mapping[str, Any], config: Mapping[str, Any], model_takes: Mapping[str, list]) -> None:
-    from .datasets import declared_classes, is_synthetic, maker
-    from .signals import SIGNALS
+    from ..datasets import declared_classes, is_synthetic, maker
+    from ..signals import SIGNALS
 
     where = f"datasets.{name}"
     entry = maker(spec)
@@ -131,12 +131,12 @@ def _dataset(name: str, spec: Mapping[str, Any], config: Mapping[str, Any], mode
 
 def _text(where: str, spec: Mapping[str, Any], config: Mapping[str, Any]) -> None:
     """The text builder's keys against each other and its source."""
-    from .datasets import needed_sources
+    from ..datasets import needed_sources
 
     classes = spec.get("classes")
     source = needed_sources(spec, config["sources"]).get("resumes", {})
     if isinstance(classes, list) and source.get("kind") == "standin":
-        from .datasets.text_sources import WORDNET
+        from ..datasets.text_sources import WORDNET
 
         for i, label in enumerate(classes):
             if label not in WORDNET["lexnames"]:
@@ -183,7 +183,7 @@ def _models(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
 
 # ----------------------------------------------------------------------------- algorithms
 def _algorithms(config: Mapping[str, Any]) -> None:
-    from .learners import LEARNERS, defaults
+    from ..learners import LEARNERS, defaults
 
     for name, algo in config["algorithms"].items():
         learner = algo.get("learner", name)
@@ -213,8 +213,8 @@ def _algorithms(config: Mapping[str, Any]) -> None:
 def _collective_sizes(config: Mapping[str, Any]) -> None:
     """Two collectives are disjoint: collective_2 is drawn from the points outside collective 1 (collective.py), so
     round(alpha n) + round(alpha_2 n) must not exceed n, and alpha + alpha_2 not 1 (the poison step's own test)."""
-    from .collective import collective_size, second_alpha
-    from .datasets import is_synthetic
+    from ..collective import collective_size, second_alpha
+    from ..datasets import is_synthetic
 
     for panel, p in config["panels"].items():
         spec = config["datasets"][p["dataset"]]  # a family's members share its collective_2 and sizes

@@ -1,0 +1,2 @@
+"""Evaluation: success and accuracy of every run, the tidy tables, the intervals claims are decided on, and the
+paper's theory."""

@@ -1,0 +1,1 @@
+"""Model banks: M independent models evaluated in one batched call."""
