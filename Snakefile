@@ -7,6 +7,7 @@
 from snakemake.utils import min_version
 
 from collective_action.planning import captions, paths
+from collective_action.planning.atlas import Atlas
 from collective_action.planning.plan import Plan
 from collective_action.steps.jobs import Jobs
 
@@ -21,7 +22,9 @@ report: "workflow/report/workflow.rst"
 
 # Validates the whole config against workflow/schemas/config.schema.yaml (completed by the
 # learner, signal and dataset registries) before any job runs; a bad key is one error that names it.
-PLAN = Plan(config, schema_path=workflow.source_path("workflow/schemas/config.schema.yaml"))
+PLAN = Plan(
+    config, schema_path=workflow.source_path("workflow/schemas/config.schema.yaml"), atlas=Atlas
+)
 JOBS = Jobs(PLAN)
 
 

@@ -31,6 +31,7 @@ def train_seconds(workdir: Path, run: str) -> float | None:
 def main() -> None:
     from snakemake.utils import update_config
 
+    from collective_action.planning.atlas import Atlas
     from collective_action.planning.paths import DERIVED
     from collective_action.planning.plan import Plan
 
@@ -41,7 +42,7 @@ def main() -> None:
     config = yaml.safe_load((args.workdir / "config.yaml").read_text())
     for extra in args.configfile:
         update_config(config, yaml.safe_load(Path(extra).read_text()))
-    plan = Plan(config, schema_path=str(args.workdir / "workflow/schemas/config.schema.yaml"))
+    plan = Plan(config, schema_path=str(args.workdir / "workflow/schemas/config.schema.yaml"), atlas=Atlas)
     atlas = plan.atlas
     seen: set[str] = set()
     rows: dict[str, dict] = defaultdict(lambda: {"variants": 0, "jobs": 0, "seconds": 0.0, "missing": 0})

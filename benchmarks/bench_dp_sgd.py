@@ -23,9 +23,9 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from collective_action import collective, rng
 from collective_action.learners.dp_sgd import DPSGD, clipped_sum, per_sample_grads
-from collective_action.models.banks import mlp_sizes, reference_mlp
+from collective_action.models.banks import mlp_sizes
 from collective_action.training.engine import Evaluator, FitContext, Split, tune_cpu_allocator
-from common import best_of, poisoned_2d
+from common import best_of, poisoned_2d, reference
 
 HP = {"clip_norm": 1.0, "noise_multiplier": 1.0, "target_epsilon": None, "delta": 1e-5}
 
@@ -42,7 +42,7 @@ def opacus_one(x, y, sizes, generator, epochs: int, batch_size: int, lr: float):
     """One run with opacus: DP-Adam with Poisson sampling, the same clip norm and sigma."""
     from opacus import PrivacyEngine
 
-    model = reference_mlp(sizes, generator)
+    model = reference.reference_mlp(sizes, generator)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     loader = DataLoader(TensorDataset(x, y), batch_size=batch_size)
     model, opt, loader = PrivacyEngine(accountant="rdp").make_private(

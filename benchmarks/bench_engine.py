@@ -13,11 +13,11 @@ import argparse
 
 import torch
 
-from collective_action import collective, reference, rng
+from collective_action import collective, rng
 from collective_action.learners import LEARNERS
 from collective_action.models.banks import mlp_sizes
 from collective_action.training.engine import Evaluator, FitContext, Split, tune_cpu_allocator
-from common import best_of, poisoned_2d
+from common import best_of, poisoned_2d, reference
 
 
 def main() -> None:

@@ -2,13 +2,18 @@
 (best of several rounds, the paths alternating, so a noisy neighbour hurts every path alike)."""
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import numpy as np
 
 from collective_action import collective, rng
 from collective_action.signals import make_signal
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import reference  # noqa: E402, F401  (the tests' yardstick: a plain one-model-at-a-time loop)
 
 
 def poisoned_2d(n: int, runs: int):

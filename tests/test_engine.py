@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from collective_action import collective, reference, rng
+import reference
+from collective_action import collective, rng
 from collective_action.learners import LEARNERS
 from collective_action.models.banks import MLPBank, mlp_sizes
 from collective_action.signals import make_signal

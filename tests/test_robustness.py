@@ -27,7 +27,7 @@ def atlas_config(base: dict, **robust) -> dict:
 
 
 def _plan(cfg) -> Plan:
-    return Plan(cfg, schema_path=str(SCHEMA))
+    return Plan(cfg, schema_path=str(SCHEMA), atlas=robustness.Atlas)
 
 
 def test_variants_are_the_baseline_each_value_and_distinct_joint_draws(repo_config):
@@ -90,8 +90,8 @@ def test_derived_entries_share_what_the_variant_does_not_change(repo_config):
     small = atlas.by_id[robustness.variant_id({"datasets.n_train": 200})].panels["fig1b"]
     dataset = plan.panel(small)["dataset"]
     assert dataset.startswith("2d__") and plan.dataset_spec(dataset)["n_train"] == 200
-    assert plan.data_name(dataset) != "2d" and plan.poison_name(dataset) != "2d"
-    assert plan.origin(dataset) == "2d"
+    assert plan.reuses(dataset, "data") != "2d" and plan.reuses(dataset, "poisoned") != "2d"
+    assert plan.reuses(dataset, "streams") == "2d"
     assert atlas.by_id["baseline"].panels["fig1b"] == "fig1b"  # the config's seeds: the default run itself
 
 
@@ -99,7 +99,7 @@ def test_fewer_seeds_share_the_data_and_the_collectives(repo_config):
     plan = _plan(atlas_config(repo_config, seeds=1))
     base = plan.panel(plan.atlas.by_id["baseline"].panels["fig1b"])["dataset"]
     assert base.startswith("2d__") and plan.seeds(base) == [0]
-    assert plan.data_name(base) == "2d" and plan.poison_name(base) == "2d"  # one seed of the two-seed files
+    assert plan.reuses(base, "data") == "2d" and plan.reuses(base, "poisoned") == "2d"  # one seed of the two-seed files
 
 
 def test_a_bad_axis_stops_the_atlas_before_any_job_and_writes_nothing(workflow_dir, repo_config):
@@ -184,7 +184,7 @@ def test_claims_md_carries_the_atlas_with_in_claims(atlas_dir):
 
 
 def test_the_audit_walks_the_atlas(atlas_dir):
-    from collective_action.planning import audit
+    from collective_action.steps import audit
     from collective_action.steps.jobs import Jobs
 
     cfg = yaml.safe_load((atlas_dir / "config.yaml").read_text())

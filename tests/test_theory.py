@@ -57,7 +57,9 @@ def test_no_collective_gives_zero_effective_size():
 
 
 def test_theorem2_example_of_appendix_b4():
-    ex = theory.TheoremTwoExample()
+    from appendix_b4 import TheoremTwoExample
+
+    ex = TheoremTwoExample()
     assert ex.theorem1() == pytest.approx(0.1)
     for n in (10, 18, 90, 900):
         assert ex.omega(n) == 0.0

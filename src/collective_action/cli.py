@@ -33,14 +33,15 @@ def main(argv=None) -> int:
     a.add_argument("--directory", default=".", help="the workflow's directory")
     args = ap.parse_args(argv)
 
-    from .planning import audit
+    from .planning.atlas import Atlas
     from .planning.plan import Plan
+    from .steps import audit
 
     root = Path(args.directory)
     config = _config([root / "config.yaml", *args.configfile])
     schema = root / REPO_SCHEMA
     # named targets must exist; the default target is audited as far as it is built
-    targets = args.targets or Plan(config, str(schema)).default_targets()
+    targets = args.targets or Plan(config, str(schema), atlas=Atlas).default_targets()
     return audit.run(targets, config, str(schema), str(root), skip_unbuilt=not args.targets)
 
 

@@ -55,10 +55,6 @@ def md5_file(path: str | os.PathLike) -> str:
     return _hash_file(path, "md5")
 
 
-def sha256_json(obj: Any) -> str:
-    return hashlib.sha256(canonical_json(obj).encode()).hexdigest()
-
-
 def canonical_json(obj: Any) -> str:
     """Stable JSON (sorted keys, no whitespace) used for params and provenance."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)

@@ -3,7 +3,7 @@ rule prepare:
     input:
         JOBS["prepare"].inputs,
     output:
-        paths.path("data", dataset="{dataset}"),
+        paths.pattern("data"),
     log:
         "logs/prepare/{dataset}.log",
     # first, so that a missing or unreachable source stops the workflow before other work
@@ -21,7 +21,7 @@ rule poison:
     input:
         unpack(JOBS["poison"].inputs),
     output:
-        paths.path("poisoned", dataset="{dataset}", alpha="{alpha}", alpha_val="{alpha_val}"),
+        paths.pattern("poisoned"),
     log:
         "logs/poison/{dataset}/a{alpha}_v{alpha_val}.log",
     wildcard_constraints:

@@ -341,7 +341,7 @@ class Data(Panel):
 
     def inputs(self, plan) -> dict[str, str]:
         dataset = self.dataset(plan)
-        return {key_data(dataset): paths.path("data", dataset=dataset)}
+        return {key_data(dataset): paths.data_file(plan, dataset)}
 
     def params(self, plan) -> dict[str, Any]:
         dataset = self.dataset(plan)
@@ -414,7 +414,7 @@ class Boundaries(Panel):
         algo, alpha, alpha_val = self._cell(plan)
         out = {}
         for ds in self._datasets(plan):
-            out[key_data(ds)] = paths.path("data", dataset=ds)
+            out[key_data(ds)] = paths.data_file(plan, ds)
             out[key_run(ds, algo)] = paths.path("run", dataset=ds, algorithm=algo, alpha=alpha, alpha_val=alpha_val)
         return out
 

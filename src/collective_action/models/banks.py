@@ -132,20 +132,6 @@ class MLPBank(nn.Module):
         return h
 
 
-def reference_mlp(sizes: Sequence[int], generator: torch.Generator, dtype=torch.float32) -> nn.Sequential:
-    """A plain nn.Sequential MLP with the same initial parameters as one model of a bank."""
-    layers: list[nn.Module] = []
-    for i, (w, b) in enumerate(init_mlp_params(sizes, generator, dtype)):
-        lin = nn.Linear(w.shape[0], w.shape[1]).to(dtype)
-        with torch.no_grad():
-            lin.weight.copy_(w.T)
-            lin.bias.copy_(b)
-        layers.append(lin)
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
-
-
 def make_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, generators, dtype, device,
               channels_last: bool = False, amp: bool = False) -> nn.Module:
     kind = model_spec["kind"]

@@ -33,11 +33,12 @@ from ..configuration.errors import ConfigError
 from ..datasets import is_synthetic, needed_sources, signal_spec
 from ..store import canonical_json
 from . import paths
+from .paths import DERIVED
 
 # what a variant may change: settings of runs, panels, claims and tables (not sources, seeds or devices)
 AXIS_ROOTS = ("training", "models", "datasets", "algorithms", "panels", "claims", "quality")
 # keys of a dataset that its data do not depend on (a text builder's data do depend on the planted tokens)
-NOT_DATA = {"training", "algorithms", "model", "seeds", "family", "origin", "data_as", "poison_as", "model_spec"}
+NOT_DATA = {"training", "algorithms", "model", "seeds", "family", "reuses", "model_spec"}
 NOT_SYNTHETIC_DATA = NOT_DATA | {"signal", "collective_2"}
 EPOCHS_SUFFIX = "_epochs"
 
@@ -207,7 +208,7 @@ def data_identity(plan, dataset: str) -> dict[str, Any]:
     spec = plan.dataset_spec(dataset)
     drop = NOT_SYNTHETIC_DATA if is_synthetic(spec) else NOT_DATA
     out = {"spec": {k: v for k, v in spec.items() if k not in drop}, "base_seed": plan.config["base_seed"],
-           "origin": plan.origin(dataset)}
+           "streams": plan.reuses(dataset, "streams")}
     if not is_synthetic(spec):
         out["sources"] = needed_sources(spec, plan.config["sources"])
     return out
@@ -243,21 +244,42 @@ class VariantPlan:
                 for name in self.table_names}
 
 
-class Atlas:
-    """The variants of a plan's config, their derived entries registered in the plan."""
+@dataclass
+class Derived:
+    """The entries an atlas derives, named ``<name>__<hash of what they hold>``; a plan merges them with its own."""
 
-    def __init__(self, plan, checked: bool = False):
-        if not checked:
-            validate_once(plan.config, plan.schema)
+    datasets: dict[str, dict] = field(default_factory=dict)
+    algorithms: dict[str, dict] = field(default_factory=dict)
+    panels: dict[str, dict] = field(default_factory=dict)
+    families: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, kind: str, name: str, entry) -> str:
+        getattr(self, kind).setdefault(name, entry)
+        return name
+
+
+class Atlas:
+    """The variants of a plan's config and the entries they derive. It reads the plan (the config's own entries)
+    and writes nothing into it: its derived entries are its own (``derived``), which the plan merges."""
+
+    def __init__(self, plan):
         self.plan = plan
         self.config = robustness_config(plan.config)
+        marker = _marker(plan.config, plan.schema)
+        checked = marker is not None and marker.exists()
+        if not checked:
+            check_section(plan.config, plan.schema)
         self.claims = resolve_claims(plan.config)
         self.claim_keys = [c.key for c in self.claims]
         self.table_names = tuple(dict.fromkeys(p for c in self.claims for p in c.panels))
         self.panel_names = tuple(dict.fromkeys(p.removesuffix(EPOCHS_SUFFIX) for p in self.table_names))
         self.datasets = atlas_datasets(plan.config, self.panel_names)
+        self.derived = Derived()
         self.variants = [self._derive(v) for v in variants(plan.config, self.datasets)]
         self.by_id = {vp.variant.id: vp for vp in self.variants}
+        if not checked:
+            self._check_every_axis_matters()
+            _remember(marker)
 
     # ------------------------------------------------------------------ deriving a variant
     def _derive(self, variant: Variant) -> VariantPlan:
@@ -270,42 +292,43 @@ class Atlas:
             out.panels[panel] = self._panel(vplan, panel)
         return out
 
-    def _register(self, table: dict, name: str, entry: dict) -> str:
-        table.setdefault(name, entry)
-        return name
-
     def _dataset(self, vplan, dataset: str) -> str:
-        """The plan's dataset that trains this variant's runs on ``dataset`` (the config's own where every
-        setting agrees), with the datasets whose prepared and poisoned files it reads."""
+        """The dataset that trains this variant's runs on ``dataset`` (the config's own where every setting
+        agrees), and what it reuses: the random streams of ``dataset``, and the prepared and poisoned files of
+        the config's dataset where they do not depend on what the variant changes."""
         plan = self.plan
         spec = vplan.dataset_spec(dataset)
         data, poison, train = data_identity(vplan, dataset), poison_identity(vplan, dataset), train_identity(vplan, dataset)
-        data_name = dataset if data == data_identity(plan, dataset) else self._register(
-            plan.datasets, f"{dataset}__{short_hash(['data', data])}",
+        data_name = dataset if data == data_identity(plan, dataset) else self.derived.add(
+            "datasets", f"{dataset}__{short_hash(['data', data])}",
             {k: v for k, v in spec.items() if k not in NOT_DATA} | {"seeds": len(vplan.seeds(dataset)),
-                                                                    "origin": dataset})
+                                                                    "reuses": {"streams": dataset}})
         same_poison = poison == poison_identity(plan, dataset) and set(vplan.seeds(dataset)) <= set(plan.seeds(dataset))
-        poison_name = dataset if same_poison else self._register(
-            plan.datasets, f"{dataset}__{short_hash(['poison', poison, vplan.seeds(dataset)])}",
+        poison_name = dataset if same_poison else self.derived.add(
+            "datasets", f"{dataset}__{short_hash(['poison', poison, vplan.seeds(dataset)])}",
             {k: v for k, v in spec.items() if k not in NOT_DATA} | {
-                "seeds": len(vplan.seeds(dataset)), "origin": dataset, "data_as": data_name})
+                "seeds": len(vplan.seeds(dataset)), "reuses": {"streams": dataset, "data": data_name}})
         if train == train_identity(plan, dataset):
             return dataset
         entry = {k: v for k, v in spec.items() if k not in ("algorithms",)} | {
             "training": vplan.training(dataset), "model_spec": vplan.model(dataset),
-            "seeds": len(vplan.seeds(dataset)), "origin": dataset, "data_as": data_name, "poison_as": poison_name}
-        return self._register(plan.datasets, f"{dataset}__{short_hash(['train', train])}", entry)
+            "seeds": len(vplan.seeds(dataset)),
+            "reuses": {"streams": dataset, "data": data_name, "poisoned": poison_name}}
+        return self.derived.add("datasets", f"{dataset}__{short_hash(['train', train])}", entry)
 
     def _algorithm(self, vplan, dataset: str, train_name: str, algorithm: str) -> str:
-        """The plan's algorithm that this variant runs as ``algorithm`` on ``dataset``."""
+        """The algorithm that this variant runs as ``algorithm`` on ``dataset``: the config's, or a derived one."""
         plan = self.plan
         mine = {"learner": vplan.algorithm(algorithm)["learner"],
                 "hyperparameters": vplan.hyperparameters(dataset, algorithm)}
-        if algorithm in plan.algorithms and mine == {"learner": plan.algorithm(algorithm)["learner"],
-                                                     "hyperparameters": plan.hyperparameters(train_name, algorithm)}:
-            return algorithm
+        if algorithm in plan.algorithms:
+            # a derived dataset carries no per-dataset overrides (its algorithms carry them): the algorithm's own
+            theirs = (plan.algorithm(algorithm)["hyperparameters"] if DERIVED in train_name
+                      else plan.hyperparameters(train_name, algorithm))
+            if mine == {"learner": plan.algorithm(algorithm)["learner"], "hyperparameters": theirs}:
+                return algorithm
         entry = {"learner": mine["learner"], **mine["hyperparameters"], **vplan.algorithm(algorithm)["style"]}
-        return self._register(plan.algorithms, f"{algorithm}__{short_hash(['algorithm', mine])}", entry)
+        return self.derived.add("algorithms", f"{algorithm}__{short_hash(['algorithm', mine])}", entry)
 
     def _panel(self, vplan, panel: str) -> str:
         plan = self.plan
@@ -316,19 +339,32 @@ class Atlas:
             names = {self._algorithm(vplan, d, m, a) for d, m in zip(vplan.panel_datasets(panel), members)}
             if len(names) > 1:  # a family whose members resolve an algorithm differently
                 raise ConfigError(f"config key 'robustness': panel '{panel}' runs '{a}' differently on the "
-                                         f"members of its dataset family; the atlas cannot vary it")
+                                  f"members of its dataset family; the atlas cannot vary it")
             algorithms.append(names.pop())
         family = spec["dataset"] in vplan.families
         if family and members != plan.families.get(spec["dataset"]):
-            spec["dataset"] = f"{spec['dataset']}__{short_hash(['family', members])}"
-            plan.families.setdefault(spec["dataset"], members)
+            spec["dataset"] = self.derived.add("families", f"{spec['dataset']}__{short_hash(['family', members])}",
+                                               members)
         elif not family:
             spec["dataset"] = members[0]
         spec["algorithms"] = algorithms
         identity = {"panel": spec, "quality": vplan.config["quality"]}
         if identity == {"panel": plan.panels.get(panel), "quality": plan.config["quality"]}:
             return panel
-        return self._register(plan.panels, f"{panel}__{short_hash(['panel', identity])}", spec)
+        return self.derived.add("panels", f"{panel}__{short_hash(['panel', identity])}", spec)
+
+    def _check_every_axis_matters(self) -> None:
+        """An axis whose values change no run and no setting that the claims read is a mistake (a key of a panel or
+        an algorithm that no listed claim reads): one error naming it."""
+        axes = active_axes(self.plan.config)
+        for vp in self.variants:
+            if vp.variant.kind == "axis" and not any(self.affected(vp.variant.id).values()):
+                axis, value = vp.variant.axis, vp.variant.overrides[vp.variant.axis]
+                raise _axis_error(axis, f"{canonical_json(value)} changes no run and no setting that the claims "
+                                        f"{', '.join(self.claim_keys)} read (with it every run they read is the "
+                                        f"baseline's: the value may be the one the baseline already uses there, "
+                                        f"through a default or another key); drop it, or add a claim that reads it",
+                                  axes[axis].index(value))
 
     # ------------------------------------------------------------------ what the rules read
     def claims_spec(self, variant: str) -> dict[str, Any]:
@@ -377,28 +413,29 @@ def atlas_datasets(config: Mapping[str, Any], panels: Sequence[str]) -> list[str
 
 
 # ----------------------------------------------------------------------------- validation
-def validate_once(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
-    """:func:`validate`, remembered like the config's own check (a marker named by the hashes of the config, the
-    schema and this module): the atlas is validated when it is first built in a working directory (its targets
+def _marker(config: Mapping[str, Any], schema: Mapping[str, Any]):
+    """Where a working directory remembers that this atlas passed its checks (named by the hashes of the config,
+    the schema and this module): the atlas is checked when it is first built in a working directory (its targets
     asked for), not on every call, and a config whose atlas does not concern the targets is never held up by it."""
     from pathlib import Path
 
-    marker = validation._validated_marker({"robustness atlas": config, "code": Path(__file__).read_text()}, schema)
-    if marker is not None and marker.exists():
-        return
-    validate(config, schema)
+    return validation._validated_marker({"robustness atlas": config, "code": Path(__file__).read_text()}, schema)
+
+
+def _remember(marker) -> None:
     if marker is not None:
         try:
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.touch()
-        except OSError:  # a read-only working directory: validate every time
+        except OSError:  # a read-only working directory: check every time
             pass
 
 
-def validate(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+def check_section(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
     """The robustness section beyond its schema: claims that exist, axes that name a key the claims' runs or
-    settings use, values the schema accepts at that key and that differ from the baseline's, and joint draws
-    that are valid configs. One ConfigError naming the axis (or claim), before any job."""
+    settings use (the last, once the variants are derived: :meth:`Atlas._check_every_axis_matters`), values the
+    schema accepts at that key and that differ from the baseline's, and joint draws that are valid configs. One
+    ConfigError naming the axis (or claim), before any job."""
     rob = robustness_config(config)
     if not rob:
         return
@@ -407,11 +444,13 @@ def validate(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
     for panel in panels:
         if panel not in config["panels"]:
             raise ConfigError(f"config key 'robustness.claims': the claims read panel '{panel}', which is not "
-                                     f"defined under 'panels'")
+                              f"defined under 'panels'")
     datasets = atlas_datasets(config, panels)
     seeds = rob.get("seeds")
     for axis, values in active_axes(config).items():
         paths_ = targets_of(axis, config, datasets)
+        if paths_[0][0] == "panels" and paths_[0][-1] == "per_epoch_alphas":
+            raise _axis_error(axis, "which alphas a panel records after every epoch is not a choice the atlas varies")
         for i, value in enumerate(values):
             shown = canonical_json(value)
             if all(_get(config, path) == value for path in paths_):
@@ -421,28 +460,10 @@ def validate(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
                 validation.validate(merged, schema, remember=False)
             except ConfigError as exc:
                 raise _axis_error(axis, f"{shown} makes the config invalid, {_inner(exc)}", i) from None
-    _check_every_axis_matters(config, schema)
     for variant in variants(config, datasets):
         if variant.kind == "joint":
             try:
                 validation.validate(merged_config(config, variant.overrides, datasets, seeds), schema, remember=False)
             except ConfigError as exc:
                 raise ConfigError(f"config key 'robustness.joint': the draw {variant.describe()} is not a "
-                                         f"valid config: {exc}") from None
-
-
-def _check_every_axis_matters(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
-    """An axis whose values change no run and no setting that the claims read is a mistake (a key of a panel or
-    an algorithm that no listed claim reads): one error naming it."""
-    from .plan import Plan
-
-    atlas = Atlas(Plan(config, schema=schema, validate=False), checked=True)
-    axes = active_axes(config)
-    for vp in atlas.variants:
-        if vp.variant.kind == "axis" and not any(atlas.affected(vp.variant.id).values()):
-            axis, value = vp.variant.axis, vp.variant.overrides[vp.variant.axis]
-            raise _axis_error(axis, f"{canonical_json(value)} changes no run and no setting that the claims "
-                                    f"{', '.join(atlas.claim_keys)} read (with it every run they read is the "
-                                    f"baseline's: the value may be the one the baseline already uses there, through a "
-                                    f"default or another key); drop it, or add a claim that reads it",
-                              axes[axis].index(value))
+                                  f"valid config: {exc}") from None

@@ -76,8 +76,27 @@ def fmt_alpha(alpha) -> str:
 
 
 def path(kind: str, **wildcards) -> str:
-    """The path of an artifact; wildcard values may be Snakemake patterns such as '{dataset}'."""
+    """The path of an artifact. A dataset's prepared and poisoned files are not named by the dataset alone (an
+    atlas's derived dataset reuses another's): build those with :func:`data_file` and :func:`poisoned_file`, the
+    only places that do (a test holds every other module to it)."""
     return ARTIFACTS[kind].format(**wildcards)
+
+
+def pattern(kind: str) -> str:
+    """An artifact's path with its wildcards left as Snakemake patterns ('results/data/{dataset}.h5'): a rule's
+    output."""
+    artifact = ARTIFACTS[kind]
+    return artifact.format(**{w: f"{{{w}}}" for w in re.findall(r"\{(\w+)\}", artifact.template)})
+
+
+def data_file(plan, dataset: str) -> str:
+    """The prepared file a dataset reads: its own, or the one it reuses (``Plan.reuses``)."""
+    return path("data", dataset=plan.reuses(dataset, "data"))
+
+
+def poisoned_file(plan, dataset: str, alpha, alpha_val) -> str:
+    """The poisoned file of a dataset's cell: its own, or the one it reuses."""
+    return path("poisoned", dataset=plan.reuses(dataset, "poisoned"), alpha=alpha, alpha_val=alpha_val)
 
 
 def parse(file: str) -> tuple[Artifact, dict[str, str]]:

@@ -5,8 +5,9 @@ and params, :mod:`captions` into report captions, :mod:`paths` names the artifac
 """
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from itertools import product
 from typing import Any
 
@@ -56,12 +57,17 @@ def claim_panels(config: Mapping[str, Any]) -> list[str]:
 
 class Plan:
     """The validated config resolved: its datasets (families expanded), algorithms and panels, and the
-    targets. The robustness atlas (:mod:`robustness`) adds derived entries, named ``<name>__<hash>``,
-    for the variants of a choice the paper leaves open; it is built on first need (a derived name, or an
-    atlas target), so plain targets never pay for it."""
+    targets. Resolving a config builds nothing else.
+
+    The robustness atlas (:mod:`planning.atlas`) derives, from the plans of its variants, entries named
+    ``<name>__<hash>`` for the choices the paper leaves open; the plan merges them. It is given as ``atlas``, a
+    callable from a plan to an object with ``derived`` (the Snakefile passes :class:`planning.atlas.Atlas`), and
+    called on first need (a derived name, or an atlas target), so plain targets never pay for it. Its derived
+    entries are its own: the plan's dicts hold the config's entries only."""
 
     def __init__(self, config: Mapping[str, Any], schema_path: str = str(config_schema.REPO_SCHEMA),
-                 schema: Mapping[str, Any] | None = None, validate: bool = True):
+                 schema: Mapping[str, Any] | None = None, validate: bool = True,
+                 atlas: Callable[[Plan], Any] | None = None):
         self.schema = schema if schema is not None else config_schema.load_schema(schema_path)
         if validate:
             validation.validate(config, self.schema)
@@ -69,35 +75,38 @@ class Plan:
         self.datasets, self.families = expand_datasets(config["datasets"])
         self.algorithms: dict[str, dict] = {k: dict(v) for k, v in config["algorithms"].items()}
         self.panels: dict[str, dict] = {k: dict(v) for k, v in config["panels"].items()}
-        self._atlas = None
+        self._make_atlas = atlas
 
     # ------------------------------------------------------------------ the robustness atlas
-    @property
+    @functools.cached_property
     def atlas(self):
-        """The robustness atlas of this config (:class:`robustness.Atlas`), built on first use."""
-        if self._atlas is None:
-            from .atlas import Atlas
-
-            self._atlas = Atlas(self)
-        return self._atlas
+        """The robustness atlas of this config, built on first use."""
+        if self._make_atlas is None:
+            raise ConfigError("this plan was made without its atlas (Plan(..., atlas=Atlas)), and a derived "
+                              "name or an atlas target needs it")
+        return self._make_atlas(self)
 
     def atlas_in_claims(self) -> bool:
         """Whether claims.md carries the atlas's "holds in k of n" (robustness.in_claims)."""
         return bool((self.config.get("robustness") or {}).get("in_claims"))
 
-    def _lookup(self, table: dict, name: str):
-        """An entry by name; a derived name builds the atlas, which registers it."""
-        if name not in table and DERIVED in name and self._atlas is None:
-            self.atlas  # noqa: B018 (registers the derived entries)
-        return table[name]
+    def _lookup(self, kind: str, name: str):
+        """An entry of ``kind`` ('datasets', 'algorithms', 'panels', 'families') by name: the config's, or one the
+        atlas derived."""
+        own = getattr(self, kind)
+        if name in own:
+            return own[name]
+        if DERIVED in name:
+            return getattr(self.atlas.derived, kind)[name]
+        raise KeyError(name)
 
     # ------------------------------------------------------------------ datasets
     def dataset_spec(self, dataset: str) -> dict[str, Any]:
         try:
-            return dict(self._lookup(self.datasets, dataset))
+            return dict(self._lookup("datasets", dataset))
         except KeyError:
             raise ConfigError(f"config key 'datasets': no dataset named '{dataset}' "
-                                     f"(defined: {sorted(self.datasets)})") from None
+                              f"(defined: {sorted(self.datasets)})") from None
 
     def seeds(self, dataset: str) -> list[int]:
         return list(range(int(self.dataset_spec(dataset).get("seeds", self.config["seeds"]))))
@@ -110,17 +119,11 @@ class Plan:
         spec = self.dataset_spec(dataset)
         return dict(spec["model_spec"]) if "model_spec" in spec else dict(self.config["models"][spec["model"]])
 
-    def origin(self, dataset: str) -> str:
-        """The config dataset a derived one comes from (its random streams are that dataset's)."""
-        return self.dataset_spec(dataset).get("origin", dataset)
-
-    def data_name(self, dataset: str) -> str:
-        """The dataset whose prepared file this dataset reads (its own unless the atlas shares one)."""
-        return self.dataset_spec(dataset).get("data_as", dataset)
-
-    def poison_name(self, dataset: str) -> str:
-        """The dataset whose poisoned files this dataset reads (its own unless the atlas shares them)."""
-        return self.dataset_spec(dataset).get("poison_as", dataset)
+    def reuses(self, dataset: str, what: str) -> str:
+        """The dataset whose ``what`` this dataset reuses: 'streams' (its random streams: the config dataset a
+        derived one comes from), 'data' (its prepared file) or 'poisoned' (its poisoned files); its own unless
+        the atlas shares them (a derived entry's ``reuses``)."""
+        return (self.dataset_spec(dataset).get("reuses") or {}).get(what, dataset)
 
     def dataset_regex(self, external: bool) -> str:
         """A wildcard constraint matching exactly the synthetic (or the external-data) datasets, and the
@@ -135,7 +138,7 @@ class Plan:
     def algorithm(self, name: str) -> dict[str, Any]:
         """{learner, hyperparameters (the learner's defaults, then config), style keys given in config}."""
         try:
-            entry = dict(self._lookup(self.algorithms, name))
+            entry = dict(self._lookup("algorithms", name))
         except KeyError:
             raise ConfigError(f"config key 'algorithms': no algorithm named '{name}'") from None
         learner = entry.pop("learner", name)
@@ -149,30 +152,38 @@ class Plan:
     # ------------------------------------------------------------------ panels
     def panel(self, panel: str) -> dict[str, Any]:
         try:
-            return self._lookup(self.panels, panel)
+            return self._lookup("panels", panel)
         except KeyError:
             raise ConfigError(f"config key 'panels': no panel named '{panel}'") from None
 
     def panel_datasets(self, panel: str) -> list[str]:
         name = self.panel(panel)["dataset"]
-        return list(self.families.get(name, [name]))
+        try:
+            return list(self._lookup("families", name))
+        except KeyError:
+            return [name]
 
     def family_member(self, panel: str, value) -> str:
         """The panel's dataset, or for a family the member whose family value is nearest to ``value``."""
         members = self.panel_datasets(panel)
         if value is None or len(members) == 1:
             return members[0]
-        key = maker(self.datasets[members[0]]).meta["family"]
-        return min(members, key=lambda m: (abs(self.datasets[m][key] - value), self.datasets[m][key]))
+        specs = {m: self.dataset_spec(m) for m in members}
+        key = maker(specs[members[0]]).meta["family"]
+        return min(members, key=lambda m: (abs(specs[m][key] - value), specs[m][key]))
 
     def panel_cells(self, panel: str) -> list[tuple[str, str, float, float]]:
         p = self.panel(panel)
         return list(product(self.panel_datasets(panel), p["algorithms"], p["alphas"], p["alpha_vals"]))
 
     def records_every_epoch(self, dataset: str, algorithm: str, alpha: float, alpha_val: float) -> bool:
-        """Whether a per-epoch table reads this cell (then its test predictions are kept after every epoch)."""
-        self.dataset_spec(dataset)  # a derived dataset registers its atlas's panels first
-        for name, p in self.panels.items():
+        """Whether a per-epoch table reads this cell (then its test predictions are kept after every epoch). A cell
+        of a derived dataset or algorithm is read by the atlas's panels too (the atlas never varies which alphas
+        a panel records per epoch, so a cell of the config's own is read by the config's panels alone)."""
+        panels = dict(self.panels)
+        if DERIVED in dataset or DERIVED in algorithm:
+            panels.update(self.atlas.derived.panels)
+        for name, p in panels.items():
             if (p.get("per_epoch_alphas") and algorithm in p["algorithms"] and alpha in p["per_epoch_alphas"]
                     and alpha_val in p["alpha_vals"] and dataset in self.panel_datasets(name)):
                 return True

@@ -102,24 +102,25 @@ class Prepare(Step):
         return [f"{PKG}.datasets", maker(spec).module, *extra]
 
 
-def _stream(plan: Plan, dataset: str) -> dict[str, str]:
-    """A dataset derived by the robustness atlas draws from the random streams of its origin (so that a variant's
-    collectives are the baseline's where the sizes and seeds agree); nothing for a dataset of the config. (The
-    files a derived dataset shares are its jobs' inputs.)"""
-    origin = plan.origin(dataset)
-    return {} if origin == dataset else {"stream": origin}
+def _reuses(plan: Plan, dataset: str, *what: str) -> dict[str, Any]:
+    """What a dataset derived by the robustness atlas reuses (``Plan.reuses``): the random streams of the dataset it
+    comes from (so that a variant's collectives are the baseline's where the sizes and seeds agree), and the
+    dataset its poisoned file was made for (which the file must say); nothing for a dataset of the config. (The
+    files it shares are its jobs' inputs.)"""
+    shared = {w: plan.reuses(dataset, w) for w in what if plan.reuses(dataset, w) != dataset}
+    return {"reuses": shared} if shared else {}
 
 
 class Poison(Step):
     name, entry = "poison", "collective"
 
     def inputs(self, wc):
-        return {"data": paths.path("data", dataset=self.plan.data_name(wc.dataset))}
+        return {"data": paths.data_file(self.plan, wc.dataset)}
 
     def spec(self, wc):
         return {"dataset": wc.dataset, **_collectives(self.plan.dataset_spec(wc.dataset)),
                 "alpha": float(wc.alpha), "alpha_val": float(wc.alpha_val), "seeds": self.plan.seeds(wc.dataset),
-                "base_seed": self.plan.config["base_seed"], **_stream(self.plan, wc.dataset)}
+                "base_seed": self.plan.config["base_seed"], **_reuses(self.plan, wc.dataset, "streams")}
 
     def code_roots(self, wc):
         return [*super().code_roots(wc), *_signal_modules(self.plan.dataset_spec(wc.dataset))]
@@ -129,9 +130,8 @@ class Train(Step):
     name, entry = "train", "training.fit"
 
     def inputs(self, wc):
-        return {"data": paths.path("data", dataset=self.plan.data_name(wc.dataset)),
-                "poisoned": paths.path("poisoned", dataset=self.plan.poison_name(wc.dataset), alpha=wc.alpha,
-                                       alpha_val=wc.alpha_val)}
+        return {"data": paths.data_file(self.plan, wc.dataset),
+                "poisoned": paths.poisoned_file(self.plan, wc.dataset, wc.alpha, wc.alpha_val)}
 
     def spec(self, wc):
         plan, spec = self.plan, self.plan.dataset_spec(wc.dataset)
@@ -149,9 +149,7 @@ class Train(Step):
             "hyperparameters": plan.hyperparameters(wc.dataset, wc.algorithm),
             "record_every_epoch": plan.records_every_epoch(wc.dataset, wc.algorithm, float(wc.alpha),
                                                            float(wc.alpha_val)),
-            **_stream(plan, wc.dataset),
-            # the dataset its poisoned file was made for (another's where the atlas shares it), which the file must say
-            **({"poisoned_dataset": plan.poison_name(wc.dataset)} if plan.poison_name(wc.dataset) != wc.dataset else {}),
+            **_reuses(plan, wc.dataset, "streams", "poisoned"),
         }
 
     def code_roots(self, wc):
@@ -177,8 +175,7 @@ class Evaluate(Step):
         plan = self.plan
         return [{"dataset": d, "algorithm": a, "alpha": float(x), "alpha_val": float(v),
                  "run": paths.path("run", dataset=d, algorithm=a, alpha=x, alpha_val=v),
-                 "data": paths.path("data", dataset=plan.data_name(d)),
-                 "poisoned": paths.path("poisoned", dataset=plan.poison_name(d), alpha=x, alpha_val=v)}
+                 "data": paths.data_file(plan, d), "poisoned": paths.poisoned_file(plan, d, x, v)}
                 for d, a, x, v in plan.panel_cells(wc.panel)]
 
     def inputs(self, wc):

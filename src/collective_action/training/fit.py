@@ -59,7 +59,7 @@ class Cell:
         self.spec, self.device, self.dtype = spec, device, dtype
         self.seeds = list(spec["seeds"])
         self.data = datasets.load(data_path)
-        self.poisoned = load_poisoned(poisoned_path, self.seeds, spec.get("poisoned_dataset", spec["dataset"]),
+        self.poisoned = load_poisoned(poisoned_path, self.seeds, (spec.get("reuses") or {}).get("poisoned", spec["dataset"]),
                                       spec["alpha"], spec["alpha_val"])
         self.signal = make_signal(spec["signal"], self.data)
         self.target = int(self.signal.target_label)
@@ -89,7 +89,7 @@ class Cell:
         """g (or the second collective's g_2) applied to a clean split, drawn from its own stream
         (for signals that draw)."""
         signal, purpose = (self.signal_2, "signal_2") if second else (self.signal, "signal")
-        draws = rng.numpy_rng(self.spec["base_seed"], purpose, self.spec.get("stream", self.spec["dataset"]), "eval",
+        draws = rng.numpy_rng(self.spec["base_seed"], purpose, (self.spec.get("reuses") or {}).get("streams", self.spec["dataset"]), "eval",
                               split)
         return signal.apply(self.data[f"{split}/x"], draws)
 

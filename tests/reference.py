@@ -10,9 +10,24 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import torch
+from torch import nn
 from torch.utils.data import DataLoader, Sampler, TensorDataset
 
-from .models.banks import reference_mlp
+from collective_action.models.banks import init_mlp_params
+
+
+def reference_mlp(sizes: Sequence[int], generator: torch.Generator, dtype=torch.float32) -> nn.Sequential:
+    """A plain nn.Sequential MLP with the same initial parameters as one model of a bank."""
+    layers: list[nn.Module] = []
+    for i, (w, b) in enumerate(init_mlp_params(sizes, generator, dtype)):
+        lin = nn.Linear(w.shape[0], w.shape[1]).to(dtype)
+        with torch.no_grad():
+            lin.weight.copy_(w.T)
+            lin.bias.copy_(b)
+        layers.append(lin)
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
 
 
 class PermutationSampler(Sampler[int]):

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__, store
-from ..steps.jobs import Jobs
-from .paths import FIGURES_DIR, RESULTS
-from .plan import Plan
+from ..planning.atlas import Atlas
+from ..planning.paths import FIGURES_DIR, RESULTS
+from ..planning.plan import Plan
+from .jobs import Jobs
 
 
 @dataclass
@@ -160,6 +161,6 @@ def format_table(entries: list[Entry], skipped: Iterable[str] = ()) -> str:
 def run(targets: Iterable[str], config: Mapping[str, Any], schema_path: str, root: str = ".",
         skip_unbuilt: bool = False) -> int:
     """Audit, print the table, and return the exit status (0 clean, 1 findings)."""
-    entries, skipped = audit(targets, Jobs(Plan(config, schema_path=schema_path)), root, skip_unbuilt)
+    entries, skipped = audit(targets, Jobs(Plan(config, schema_path=schema_path, atlas=Atlas)), root, skip_unbuilt)
     print(format_table(entries, skipped))
     return 1 if any(e.findings for e in entries) else 0
