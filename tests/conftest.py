@@ -53,3 +53,17 @@ def copy_workflow(dest: Path, config: dict | None = None) -> Path:
 def workflow_dir(tmp_path, repo_config):
     """A copy of the workflow with a tiny config.yaml."""
     return copy_workflow(tmp_path, tiny_config(repo_config))
+
+
+def package_copy(dest: Path, add: dict[str, Path] | None = None) -> dict[str, str]:
+    """A copy of the package under ``dest``/src, with files added (package-relative path -> file), and the
+    environment that runs it in place of the installed one: an extension as a user adds it, one file, without
+    touching the repository's own package."""
+    import os
+
+    src = dest / "src"
+    shutil.copytree(REPO / "src" / "collective_action", src / "collective_action",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for rel, file in (add or {}).items():
+        shutil.copy(file, src / "collective_action" / rel)
+    return {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}

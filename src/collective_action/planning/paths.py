@@ -1,7 +1,7 @@
 """Artifact paths: one table, used both to format paths (rules, plan) and to parse them (audit).
 
 Each artifact kind has a template whose ``{wildcards}`` match the patterns in
-:data:`WILDCARDS`, and the step that writes it.
+:data:`WILDCARDS`, and the step that writes it (both declared by the step: ``steps/<step>.py``).
 """
 from __future__ import annotations
 
@@ -39,20 +39,20 @@ class Artifact:
         return re.compile(f"^{regex}$")
 
 
-ARTIFACTS = {a.kind: a for a in (
-    Artifact("data", f"{RESULTS}/data/{{dataset}}.h5", "prepare"),
-    Artifact("poisoned", f"{RESULTS}/poisoned/{{dataset}}/a{{alpha}}_v{{alpha_val}}.h5", "poison"),
-    Artifact("run", f"{RESULTS}/runs/{{dataset}}/{{algorithm}}/a{{alpha}}_v{{alpha_val}}.h5", "train"),
-    Artifact("metrics", f"{RESULTS}/metrics/{{panel}}.h5", "evaluate"),
-    Artifact("epoch_table", f"{RESULTS}/tables/epochs/{{panel}}.csv", "epoch_table"),
-    Artifact("table", f"{RESULTS}/tables/{{panel}}.csv", "table"),
-    Artifact("claims_csv", f"{RESULTS}/claims.csv", "claims"),
-    Artifact("claims_md", f"{RESULTS}/claims.md", "claims"),
-    Artifact("figure", f"{FIGURES_DIR}/{{figure}}.pdf", "figure"),
-    Artifact("variant_claims", f"{RESULTS}/robustness/claims/{{variant}}.csv", "robustness_claims"),
-    Artifact("robustness_csv", f"{RESULTS}/robustness.csv", "robustness"),
-    Artifact("robustness_md", f"{RESULTS}/robustness.md", "robustness"),
-)}
+def _artifacts() -> dict[str, Artifact]:
+    """Every artifact kind, from the steps that write them (``Step.artifacts``, read from their source)."""
+    from ..steps import STEPS
+
+    out: dict[str, Artifact] = {}
+    for entry in STEPS:
+        for kind, template in (entry.meta.get("artifacts") or {}).items():
+            if kind in out:
+                raise ValueError(f"artifact kind '{kind}' is written by two steps: {out[kind].step} and {entry.name}")
+            out[kind] = Artifact(kind, template, entry.name)
+    return out
+
+
+ARTIFACTS = _artifacts()
 
 
 ATLAS_INPUT = "robustness"  # the claims rule's input naming results/robustness.csv beside the panels' tables

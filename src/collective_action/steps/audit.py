@@ -27,6 +27,7 @@ from .. import __version__, store
 from ..planning.atlas import Atlas
 from ..planning.paths import FIGURES_DIR, RESULTS
 from ..planning.plan import Plan
+from .base import Step
 from .jobs import Jobs
 
 
@@ -164,3 +165,16 @@ def run(targets: Iterable[str], config: Mapping[str, Any], schema_path: str, roo
     entries, skipped = audit(targets, Jobs(Plan(config, schema_path=schema_path, atlas=Atlas)), root, skip_unbuilt)
     print(format_table(entries, skipped))
     return 1 if any(e.findings for e in entries) else 0
+
+
+class Audit(Step):
+    """Verify every artifact behind the targets, as far as they are built (checksums, config, code, inputs)."""
+
+    name = "audit"
+    entry = "steps.audit"
+
+    @staticmethod
+    def run(job) -> None:
+        status = run(job.params.targets, job.config, job.params.schema, skip_unbuilt=True)
+        if status:
+            raise RuntimeError("the audit found problems (listed above)")

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib
 import os
 import pickle
 import select
@@ -127,16 +128,16 @@ def _preload() -> None:
     import scipy.stats  # noqa: F401
     import torch  # noqa: F401
 
-    from .. import collective  # noqa: F401
-    from ..claims import all_claims, core  # noqa: F401
+    from ..claims import all_claims
     from ..datasets import builders, generators
-    from ..evaluation import metrics, tables  # noqa: F401
     from ..figures import catalog, panels  # noqa: F401
     from ..learners import LEARNERS
     from ..signals import SIGNALS
-    from ..training import fit  # noqa: F401
-    from . import runner  # noqa: F401
+    from . import STEPS, runner  # noqa: F401
+    from .base import PKG
 
+    for name in STEPS.names():  # every step's module and what it runs
+        importlib.import_module(f"{PKG}.{STEPS.get(name).entry}")
     all_claims()
     for registry in (LEARNERS, SIGNALS, generators.GENERATORS, builders.BUILDERS):
         for name in registry.names():
