@@ -26,7 +26,8 @@ import yaml
 from torch.utils.data import DataLoader, Dataset
 
 from collective_action import rng
-from collective_action.models.banks import SmallCNN, make_image_bank
+from collective_action.models import make_bank
+from collective_action.models.cnn import SmallCNN
 from collective_action.training.augment import ImageTransforms
 from collective_action.training.engine import per_sample_ce, tune_cpu_allocator
 from collective_action.training.optim import Adam
@@ -78,7 +79,7 @@ def main() -> None:
 
     def ours():
         gens = rng.torch_generators(0, [0], "bench")
-        bank = make_image_bank(model_spec, [3, 32, 32], 10, gens, "cpu")
+        bank = make_bank(model_spec, [3, 32, 32], 10, gens, torch.float32, "cpu")
         opt = Adam(bank.parameters(), lr=5e-4)
         for _ in range(args.epochs):
             perm = torch.randperm(len(y), generator=gens[0])

@@ -74,15 +74,15 @@ def throughput(out: dict) -> None:
     import torch
 
     from collective_action import rng
-    from collective_action.models.banks import make_image_bank
+    from collective_action.models import make_bank
 
     x = torch.randn(2, 128, 3, 32, 32, device="cuda")
     y = torch.randint(0, 10, (2, 128), device="cuda")
     for amp in (False, True):
         for channels_last in (False, True):
-            bank = make_image_bank({"kind": "resnet50", "stem": "cifar", "vectorize": False}, [3, 32, 32], 10,
-                                   rng.torch_generators(0, [0, 1], "model"), "cuda", channels_last=channels_last,
-                                   amp=amp)
+            bank = make_bank({"kind": "resnet50", "stem": "cifar", "vectorize": False}, [3, 32, 32], 10,
+                             rng.torch_generators(0, [0, 1], "model"), torch.float32, "cuda",
+                             channels_last=channels_last, amp=amp)
             opt = torch.optim.Adam(bank.parameters(), lr=5e-4)
             for i in range(25):
                 if i == 5:

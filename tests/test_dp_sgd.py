@@ -10,7 +10,8 @@ from torch import nn
 import text_fixtures as fx
 from collective_action import rng
 from collective_action.learners import LEARNERS, defaults, dp_sgd
-from collective_action.models.banks import MLPBank, ModuleBank, make_bank
+from collective_action.models import make_bank
+from collective_action.models.banks import MLPBank, ModuleBank
 from collective_action.training.engine import Batch, Evaluator, FitContext, Split
 
 HP = {"clip_norm": 1.0, "noise_multiplier": 1.0, "target_epsilon": None, "delta": 1e-5}

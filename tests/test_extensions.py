@@ -19,3 +19,25 @@ def test_a_new_step_is_one_module_and_one_rule(tmp_path, repo_config):
     text = (wd / "results/tables/fig8.rows.txt").read_text()
     assert text.startswith("fig8: ") and int(text.split()[1]) > 0
     assert "rule row_count" in (wd / "logs/row_count/fig8.log").read_text()
+
+
+def test_a_new_model_kind_is_one_module_and_config(tmp_path, repo_config):
+    """models/quadratic.py and a `models:` entry: the schema takes its keys (and refuses others), the config checks
+    know what data it takes, and a tiny panel trains with it."""
+    import pandas as pd
+    import yaml
+
+    env = package_copy(tmp_path / "pkg", {"models/quadratic.py": EXTENSIONS / "quadratic.py"})
+    cfg = tiny_config(repo_config)
+    cfg["models"]["quad"] = {"kind": "quadratic", "squares": True}
+    cfg["datasets"]["2d"]["model"] = "quad"
+    cfg["training"].update(lr=0.05, epochs=10)  # a linear layer needs more than the tiny config's 3 epochs
+    wd = copy_workflow(tmp_path / "wf", cfg)
+    snakemake(wd, "results/tables/fig1b.csv", env=env)
+    table = pd.read_csv(wd / "results/tables/fig1b.csv", comment="#")
+    erm = table[table["algorithm"] == "erm"]
+    assert len(table) == 12 and erm["learned"].all() and erm["accuracy"].mean() > 0.8
+    cfg["models"]["quad"]["hidden"] = [4]  # a key of another kind
+    (wd / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    proc = snakemake(wd, "-n", "results/tables/fig1b.csv", env=env, check=False)
+    assert proc.returncode != 0 and "config key 'models.quad.hidden': unknown key" in proc.stdout + proc.stderr

@@ -154,3 +154,31 @@ def test_every_subpackage_face_is_its_docstring():
         assert all(isinstance(n, ast.Expr) or (isinstance(n, ast.ImportFrom) and n.module == "__future__")
                    for n in tree.body), init
 
+
+
+def test_every_registry_entrys_metadata_is_its_classes_own():
+    """Registries read an entry's literal class attributes without importing it (the Snakefile must not import
+    torch): what they read must be what the imported class has, for every entry of every registry."""
+    from collective_action.datasets.builders import BUILDERS
+    from collective_action.datasets.generators import GENERATORS
+    from collective_action.learners import LEARNERS
+    from collective_action.models import MODELS
+    from collective_action.signals import SIGNALS
+    from collective_action.steps import STEPS
+
+    for registry in (LEARNERS, SIGNALS, GENERATORS, BUILDERS, MODELS, STEPS):
+        assert registry.names(), registry.kind
+        for entry in registry:
+            cls = registry.get(entry.name)
+            for key, value in entry.meta.items():
+                assert getattr(cls, key) == value, (registry.kind, entry.name, key)
+
+
+def test_every_model_kind_is_in_the_schema_with_the_data_it_takes():
+    from collective_action.configuration.schema import load_schema
+    from collective_action.models import MODELS
+
+    model = load_schema(SCHEMA)["$defs"]["model"]
+    assert model["properties"]["kind"]["enum"] == MODELS.names()
+    takes = {c["if"]["properties"]["kind"]["const"]: c["then"]["x-takes"] for c in model["allOf"]}
+    assert takes == {e.name: e.meta["takes"] for e in MODELS} and all(takes.values())

@@ -497,12 +497,12 @@ def test_the_schema_takes_odd_padding_only_without_parity(repo_config):
 @pytest.mark.parametrize("head, shape", [("pool", [3, 32, 32]), ("flatten", [1, 28, 28])])
 def test_vmapped_cnn_bank_equals_its_models_one_by_one(head, shape):
     from collective_action import rng
-    from collective_action.models.banks import make_image_bank
+    from collective_action.models import make_bank
 
     spec = {"kind": "cnn", "stem": "patch2", "channels": [4, 8], "head": head}
-    together = make_image_bank(spec, shape, 10, rng.torch_generators(0, [0, 1], "model"), "cpu")
-    apart = make_image_bank({**spec, "vectorize": False}, shape, 10, rng.torch_generators(0, [0, 1], "model"),
-                            "cpu")
+    together = make_bank(spec, shape, 10, rng.torch_generators(0, [0, 1], "model"), torch.float32, "cpu")
+    apart = make_bank({**spec, "vectorize": False}, shape, 10, rng.torch_generators(0, [0, 1], "model"),
+                      torch.float32, "cpu")
     assert together.vmapped and not apart.vmapped
     if head == "flatten":  # a linear layer on the 8 x 7 x 7 feature map of a 28 x 28 image
         assert apart.models[0].head.in_features == 8 * 7 * 7
@@ -514,12 +514,12 @@ def test_vmapped_cnn_bank_equals_its_models_one_by_one(head, shape):
 def test_resnet50_bank_trains_a_step():
     """The paper-scale model's path (cifar stem, batch norm, runs one after another) on CPU."""
     from collective_action import rng
-    from collective_action.models.banks import make_image_bank
+    from collective_action.models import make_bank
     from collective_action.training.engine import per_sample_ce
     from collective_action.training.optim import Adam
 
-    bank = make_image_bank({"kind": "resnet50", "stem": "cifar", "vectorize": False}, [3, 32, 32], 10,
-                           rng.torch_generators(0, [0], "model"), "cpu")
+    bank = make_bank({"kind": "resnet50", "stem": "cifar", "vectorize": False}, [3, 32, 32], 10,
+                     rng.torch_generators(0, [0], "model"), torch.float32, "cpu")
     opt = Adam(bank.parameters(), lr=5e-4)
     x, y = torch.randn(1, 4, 3, 32, 32), torch.randint(0, 10, (1, 4))
     loss = per_sample_ce(bank(x), y).mean()

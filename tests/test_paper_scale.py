@@ -85,10 +85,10 @@ def test_the_paper_scale_model_trains_bfloat16_and_channels_last_on_cpu():
     CPU computes its convolutions in bfloat16 on channels-last inputs, as on the GPU, returns float32
     logits, and takes an optimiser step with float32 parameters and gradients."""
     from collective_action import rng
-    from collective_action.models.banks import make_image_bank
+    from collective_action.models import make_bank
 
-    bank = make_image_bank({"kind": "resnet50", "stem": "cifar", "vectorize": False}, [3, 32, 32], 2,
-                           rng.torch_generators(0, [0, 1], "model"), "cpu", channels_last=True, amp=True)
+    bank = make_bank({"kind": "resnet50", "stem": "cifar", "vectorize": False}, [3, 32, 32], 2,
+                     rng.torch_generators(0, [0, 1], "model"), torch.float32, "cpu", channels_last=True, amp=True)
     seen = []
     bank.models[0].conv1.register_forward_hook(
         lambda module, args, out: seen.append((out.dtype, args[0].is_contiguous(memory_format=torch.channels_last))))

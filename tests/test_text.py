@@ -366,7 +366,7 @@ def _ids(shape, seed=0):
 
 @pytest.mark.parametrize("spec", MODELS, ids=lambda s: f"{s['kind']}_{s.get('pool', '')}")
 def test_vmapped_text_bank_equals_its_models_one_by_one(spec):
-    from collective_action.models.banks import make_bank
+    from collective_action.models import make_bank
 
     def bank(**kw):
         return make_bank({**spec, **kw}, [12], 3, rng.torch_generators(0, [0, 1], "model"), torch.float32, "cpu")
@@ -396,7 +396,7 @@ def test_vmapped_text_bank_equals_its_models_one_by_one(spec):
 
 @pytest.mark.parametrize("spec", MODELS, ids=lambda s: f"{s['kind']}_{s.get('pool', '')}")
 def test_text_bank_trains_a_step_and_takes_an_embedding_offset(spec):
-    from collective_action.models.banks import make_bank
+    from collective_action.models import make_bank
     from collective_action.training.engine import per_sample_ce
     from collective_action.training.optim import Adam
 

@@ -170,15 +170,17 @@ def _model_default(schema: Mapping[str, Any], kind: str, key: str):
 
 
 def _models(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """What a kind declares beyond single keys: ``divides`` (a transformer's heads must divide its width)."""
+    from ..models import MODELS
+
     for name, model in config["models"].items():
-        if model["kind"] == "text_transformer":
-            dim = model.get("embed_dim", _model_default(schema, "text_transformer", "embed_dim"))
-            heads = model.get("heads", _model_default(schema, "text_transformer", "heads"))
-            if dim is not None and heads is not None and dim % heads:
-                default = "" if "embed_dim" in model else ", its default"
-                _fail(f"models.{name}.heads", f"{heads} does not divide embed_dim = {dim} ('models.{name}.embed_dim'"
-                                              f"{default}): each head attends in embed_dim / heads dimensions; must "
-                                              f"divide it")
+        for part, whole in MODELS.meta(model["kind"]).get("divides", []):
+            a = model.get(part, _model_default(schema, model["kind"], part))
+            b = model.get(whole, _model_default(schema, model["kind"], whole))
+            if a is not None and b is not None and b % a:
+                default = "" if whole in model else ", its default"
+                _fail(f"models.{name}.{part}", f"{a} does not divide {whole} = {b} ('models.{name}.{whole}'{default}): "
+                                               f"it must divide it")
 
 
 # ----------------------------------------------------------------------------- algorithms

@@ -57,6 +57,7 @@ def generated_defs() -> dict:
     from ..datasets.builders import BUILDERS
     from ..datasets.generators import GENERATORS
     from ..learners import LEARNERS
+    from ..models import MODELS
     from ..signals import SIGNALS
 
     learners = {f"learner_{e.name}": {"type": "object", "description": e.meta.get("description", ""),
@@ -83,6 +84,24 @@ def generated_defs() -> dict:
                            "target_label": {"type": "integer", "minimum": 0, "description":
                                             "y*, the label the collective attaches to its signal."}},
             "allOf": _dispatch("kind", SIGNALS),
+            "unevaluatedProperties": False,
+        },
+        "model": {
+            "type": "object",
+            "required": ["kind"],
+            "description": "A model architecture: its 'kind' (models/<module>.py) and the keys that kind takes (a key of "
+                           "another kind is an error, so a typo never falls back to a default). Each kind's clause "
+                           "says what data it takes ('x-takes': synthetic points, images or token ids), which each "
+                           "dataset's data is checked against.",
+            "properties": {
+                "kind": {"enum": MODELS.names(), "description": "; ".join(
+                    f"'{e.name}': {e.meta.get('description', '')}" for e in MODELS)},
+                "vectorize": {"type": "boolean", "description":
+                              "Train the runs of a cell with one vmapped model (true, models without batch norm) or "
+                              "one after another within each step (false; always so for ResNet-50's batch norm)."},
+            },
+            "allOf": [{**c, "then": {**c["then"], "x-takes": list(e.meta.get("takes", []))}}
+                      for c, e in zip(_dispatch("kind", MODELS), MODELS)],
             "unevaluatedProperties": False,
         },
         "dataset_maker": {

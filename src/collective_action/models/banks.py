@@ -1,4 +1,4 @@
-"""Model banks: M independent models evaluated in one batched call.
+"""Model banks: M independent models evaluated in one batched call (the model kinds build them: :mod:`models`).
 
 A bank holds the parameters of M models stacked along a leading axis, so one
 forward pass computes all M models on their own minibatches ([M, B, ...] ->
@@ -9,7 +9,6 @@ per-model ``nn.Sequential`` loop.
 """
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -132,76 +131,6 @@ class MLPBank(nn.Module):
         return h
 
 
-def make_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, generators, dtype, device,
-              channels_last: bool = False, amp: bool = False) -> nn.Module:
-    kind = model_spec["kind"]
-    if kind in ("mlp", "logistic"):  # logistic regression: the MLP bank without a hidden layer
-        if len(input_shape) != 1:
-            raise ValueError(f"model kind '{kind}' needs flat inputs, got shape {tuple(input_shape)}")
-        sizes = mlp_sizes(input_shape[0], model_spec["hidden"] if kind == "mlp" else [], n_classes)
-        return MLPBank(sizes, generators, dtype, device)
-    if kind.startswith("text_"):  # models/text.py; imported by name so that only text jobs hash it (jobs.Train)
-        text_models = importlib.import_module(f"{__package__}.text")
-        return text_models.make_text_bank(model_spec, input_shape, n_classes, generators, device, amp=amp)
-    return make_image_bank(model_spec, input_shape, n_classes, generators, device, channels_last, amp)
-
-
-# ----------------------------------------------------------------------------- image models
-class SmallCNN(nn.Module):
-    """The CPU-scale image model; no batch norm, so the runs of a cell vectorise with vmap.
-
-    stem 'patch2': a 2x2 stride-2 convolution (non-overlapping patches, as in ConvNeXt's
-    patchify stem), then 3x3 stride-2 convolutions; 'conv3': 3x3 stride-1 convolutions,
-    each followed by a 2x2 max pool. head 'pool': global average pooling, then a linear
-    layer; 'flatten': a linear layer on the flattened last feature map (``input_hw`` gives
-    its size), which keeps where in the image a feature is.
-    """
-
-    def __init__(self, in_channels: int, channels: Sequence[int], n_classes: int, stem: str = "patch2",
-                 head: str = "pool", input_hw: Sequence[int] | None = None):
-        super().__init__()
-        layers: list[nn.Module] = []
-        c_in = in_channels
-        for i, c in enumerate(channels):
-            if stem == "patch2":
-                layers += [nn.Conv2d(c_in, c, 2, stride=2) if i == 0 else nn.Conv2d(c_in, c, 3, stride=2, padding=1),
-                           nn.ReLU()]
-            elif stem == "conv3":
-                layers += [nn.Conv2d(c_in, c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
-            else:
-                raise ValueError(f"unknown cnn stem '{stem}' (patch2, conv3)")
-            c_in = c
-        self.features = nn.Sequential(*layers)
-        if head not in ("pool", "flatten"):
-            raise ValueError(f"unknown cnn head '{head}' (pool, flatten)")
-        self.flatten = head == "flatten"
-        if self.flatten:
-            with torch.no_grad():
-                c_in = self.features(torch.zeros(1, in_channels, *input_hw)).numel()
-        self.head = nn.Linear(c_in, n_classes)
-
-    def forward(self, x):
-        h = self.features(x)
-        return self.head(h.flatten(-3) if self.flatten else h.mean(dim=(-2, -1)))
-
-
-def resnet50(n_classes: int, stem: str, pretrained: bool) -> nn.Module:
-    """torchvision's ResNet-50. stem 'cifar' replaces the 7x7 stride-2 convolution and the max
-    pool by one 3x3 stride-1 convolution (the usual choice for 32x32 inputs, which the ImageNet
-    stem would shrink to 8x8 before the first block); 'imagenet' keeps torchvision's stem."""
-    import torchvision
-
-    weights = torchvision.models.ResNet50_Weights.IMAGENET1K_V2 if pretrained else None
-    model = torchvision.models.resnet50(weights=weights)
-    model.fc = nn.Linear(model.fc.in_features, n_classes)
-    if stem == "cifar":
-        model.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
-        model.maxpool = nn.Identity()
-    elif stem != "imagenet":
-        raise ValueError(f"unknown ResNet stem '{stem}' (cifar, imagenet)")
-    return model
-
-
 def _has_batchnorm(module: nn.Module) -> bool:
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
 
@@ -257,19 +186,3 @@ class ModuleBank(nn.Module):
                 out = torch.stack([m((x if shared else x[i]).contiguous(memory_format=self.memory_format),
                                      **{k: v[i] for k, v in kwargs.items()}) for i, m in enumerate(self.models)])
         return out.float()
-
-
-def make_image_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, generators, device,
-                    channels_last: bool = False, amp: bool = False) -> nn.Module:
-    kind = model_spec["kind"]
-    if kind == "cnn":
-        def make():
-            return SmallCNN(input_shape[0], model_spec["channels"], n_classes, model_spec.get("stem", "patch2"),
-                            model_spec.get("head", "pool"), input_shape[1:])
-    elif kind == "resnet50":
-        def make():
-            return resnet50(n_classes, model_spec.get("stem", "cifar"), bool(model_spec.get("pretrained", False)))
-    else:
-        raise ValueError(f"unknown image model kind '{kind}'")
-    return ModuleBank(make, generators, len(input_shape), device, vectorize=model_spec.get("vectorize", True),
-                      channels_last=channels_last, amp=amp)

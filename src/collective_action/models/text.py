@@ -32,8 +32,8 @@ import torch
 from torch import nn
 
 from .banks import ModuleBank
+from .base import ModelKind
 
-TEXT_KINDS = ("text_bag", "text_transformer")
 PAD_ID = 0
 
 
@@ -151,7 +151,7 @@ def make_text_module(model_spec: Mapping[str, Any], input_shape, n_classes: int)
     if kind == "text_transformer":
         return TinyTransformer(vocab, int(input_shape[0]), n_classes, dim, int(model_spec.get("depth", 2)),
                                int(model_spec.get("heads", 4)), float(model_spec.get("mlp_ratio", 2.0)))
-    raise ValueError(f"unknown text model kind '{kind}' ({', '.join(TEXT_KINDS)})")
+    raise ValueError(f"unknown text model kind '{kind}' (text_bag, text_transformer)")
 
 
 def per_run(ids: torch.Tensor, n_models: int) -> torch.Tensor:
@@ -279,3 +279,37 @@ def make_text_bank(model_spec: Mapping[str, Any], input_shape, n_classes: int, g
     if model_spec["kind"] == "text_bag" and bank.vmapped and not amp:  # the ModuleBank's initialisation, stacked
         return BagBank(dict(zip(bank._names, bank.stacked)), str(model_spec.get("pool", "mean")))
     return bank
+
+
+class TextBag(ModelKind):
+    name = "text_bag"
+    description = ("(text, our choice) the masked mean of token embeddings, then a linear layer (fastText-like), "
+                   "trained from scratch (Hardt et al. fine-tune DistilBERT); its vocabulary size taken from the "
+                   "prepared dataset")
+    takes = ["text"]
+    parameters = {
+        "embed_dim": {"type": "integer", "minimum": 1, "default": 64, "description": "Width of the token embeddings (default 64)."},
+        "pool": {"type": "string", "enum": ["mean", "max"], "default": "mean",
+                 "description": "How token embeddings are pooled over a document: 'mean' (default; fastText) or "
+                                "'max' (per feature). The mean dilutes a planted token by the document's length."},
+    }
+
+    @classmethod
+    def make_bank(cls, spec, input_shape, n_classes, generators, dtype, device, channels_last=False, amp=False):
+        return make_text_bank(spec, input_shape, n_classes, generators, device, amp=amp)
+
+
+class TextTransformer(TextBag):
+    name = "text_transformer"
+    description = ("(text, our choice) token and learned position embeddings, 'depth' pre-norm encoder layers, "
+                   "masked mean pool, linear head, trained from scratch and vectorised across runs with vmap")
+    divides = [["heads", "embed_dim"]]
+    parameters = {
+        "embed_dim": {"type": "integer", "minimum": 1, "default": 64,
+                      "description": "Width of the token embeddings (default 64); a multiple of heads."},
+        "depth": {"type": "integer", "minimum": 1, "default": 2, "description": "Number of encoder layers (default 2)."},
+        "heads": {"type": "integer", "minimum": 1, "default": 4,
+                  "description": "Attention heads per layer; must divide embed_dim (default 4)."},
+        "mlp_ratio": {"type": "number", "exclusiveMinimum": 0, "default": 2,
+                      "description": "Hidden width of each layer's MLP over embed_dim (default 2)."},
+    }

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..planning import paths
-from .base import PKG, Step, collectives, reuses, signal_modules
+from .base import Step, collectives, reuses, signal_modules
 
 
 class Train(Step):
@@ -35,13 +35,12 @@ class Train(Step):
 
     def code_roots(self, wc):
         from ..learners import LEARNERS
+        from ..models import MODELS
 
         learner = self.plan.algorithm(wc.algorithm)["learner"]
         spec = self.plan.dataset_spec(wc.dataset)
-        # text model kinds (text_*) live in models/text.py, which models.banks.make_bank imports by name for text
-        # jobs only
-        text = [f"{PKG}.models.text"] if self.plan.model(wc.dataset)["kind"].startswith("text_") else []
-        return [*super().code_roots(wc), LEARNERS.entry(learner).module, *signal_modules(spec), *text]
+        model = MODELS.entry(self.plan.model(wc.dataset)["kind"]).module  # imported by name: only its own jobs hash it
+        return [*super().code_roots(wc), LEARNERS.entry(learner).module, model, *signal_modules(spec)]
 
     @staticmethod
     def run(job) -> None:

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import rng
-from ..models.banks import make_bank
+from ..models import make_bank
 from . import devices
 from .optim import Adam
 from .timing import phase
