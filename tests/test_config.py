@@ -8,7 +8,7 @@ from collective_action.planning import captions
 from collective_action.planning.paths import fmt_alpha
 from collective_action.planning.plan import Plan
 from collective_action.steps.jobs import Jobs
-from conftest import SCHEMA
+from conftest import REPO, SCHEMA
 
 
 def _plan(cfg):
@@ -106,3 +106,26 @@ def test_a_validated_config_is_remembered_and_any_change_is_checked_again(repo_c
     with pytest.raises(cfgmod.ConfigError, match="panels.fig1b.alphas"):
         _plan(bad)
     assert len(list((tmp_path / cfgmod.VALIDATED_DIR).iterdir())) == 1  # nothing remembered for a failure
+
+
+def test_the_checks_run_again_when_a_module_they_read_changes(tmp_path, repo_config):
+    """The 'this config passed' marker is keyed by the code hashes of every module the checks import (collective.py
+    gives the second collective's size): after an upgrade that changes one, the checks run again."""
+    import shutil
+
+    from conftest import copy_workflow, package_copy, tiny_config
+    from test_workflow import snakemake
+
+    env = package_copy(tmp_path / "pkg")
+    wd = copy_workflow(tmp_path / "wf", tiny_config(repo_config))
+    shutil.copytree(REPO / "profiles", wd / "profiles")
+    markers = wd / cfgmod.VALIDATED_DIR
+    snakemake(wd, "-n", env=env)  # makes .snakemake, where the marker is kept from then on
+    snakemake(wd, "-n", env=env)
+    first = set(markers.iterdir())
+    snakemake(wd, "-n", env=env)
+    assert set(markers.iterdir()) == first  # unchanged code and config: remembered
+    module = tmp_path / "pkg" / "src" / "collective_action" / "collective.py"
+    module.write_text(module.read_text() + "\n# an upgrade\n")
+    snakemake(wd, "-n", env=env)
+    assert len(set(markers.iterdir()) - first) == 1  # checked again under the new code

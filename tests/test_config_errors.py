@@ -241,6 +241,10 @@ PROBES = [
     ("datasets.two_2d.collective_2.alpha", 0.9, "results/tables/two_collectives.csv",
      "'panels.two_collectives.alphas[1]'"),
     ("datasets.resumes.signal.token", "zq-x", "results/tables/text_alpha.csv", "not a single token of the tokeniser"),
+    # numbers that are not finite: JSON schema's bounds compare false against NaN
+    ("algorithms.dp_sgd_eps1.target_epsilon", float("nan"), None, "nan is not a finite number"),
+    ("training.lr", float("nan"), "results/tables/fig1b.csv", "nan is not a finite number"),
+    ("claims.paper_crossing", float("inf"), None, "inf is not a finite number"),
 ]
 
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from collective_action.planning import codehash
+from collective_action import codehash
 from conftest import REPO, SCHEMA, tiny_config
 
 PACKAGE_DIR = REPO / "src" / "collective_action"

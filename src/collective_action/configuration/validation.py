@@ -16,6 +16,7 @@ import contextlib
 import copy
 import functools
 import hashlib
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -222,6 +223,7 @@ def validate(config: Mapping[str, Any], schema: Mapping[str, Any], remember: boo
     data (:mod:`checks`): raise one ConfigError naming the key, before any job."""
     from ..learners import LEARNERS
 
+    _refuse_nonfinite(config)
     for name, algo in (config.get("algorithms") or {}).items():
         if isinstance(algo, Mapping) and "learner" not in algo and name not in LEARNERS:
             raise ConfigError(f"config key 'algorithms.{name}.learner': required key missing: no learner is named "
@@ -242,19 +244,34 @@ def validate(config: Mapping[str, Any], schema: Mapping[str, Any], remember: boo
             marker.touch()
 
 
+def _refuse_nonfinite(node: Any, where: tuple = ()) -> None:
+    """A number that is not finite (YAML's .nan, .inf) is no setting: JSON schema's bounds compare false against
+    NaN, so it would pass them and fail inside a job. One ConfigError naming its key."""
+    if isinstance(node, float) and not math.isfinite(node):
+        raise ConfigError(f"config key '{key_path(where)}': {_show(node)} is not a finite number: must be one")
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            _refuse_nonfinite(value, (*where, key))
+    elif isinstance(node, list | tuple):
+        for i, value in enumerate(node):
+            _refuse_nonfinite(value, (*where, i))
+
+
 @functools.cache
 def _checks_version() -> str:
-    """What else decides whether a config passes: this module's and the checks' code, and the registries'
-    metadata that the checks read (classes, data kinds)."""
+    """What else decides whether a config passes: the code of every package module the checks import (their code
+    hashes, as a job's: :mod:`codehash`), and the registries' metadata they read without importing the entries
+    (classes, data kinds, parameters)."""
+    from .. import codehash
     from ..datasets.builders import BUILDERS
     from ..datasets.generators import GENERATORS
     from ..learners import LEARNERS
+    from ..models import MODELS
     from ..signals import SIGNALS
 
-    here = Path(__file__).parent
-    text = "".join((here / f"{m}.py").read_text() for m in ("validation", "checks", "schema", "errors", "merge"))
-    text += repr([(e.name, e.meta) for reg in (BUILDERS, GENERATORS, LEARNERS, SIGNALS) for e in reg])
-    return hashlib.sha256(text.encode()).hexdigest()
+    code = codehash.code_hashes((__name__,))
+    metadata = [(e.name, e.meta) for reg in (BUILDERS, GENERATORS, LEARNERS, MODELS, SIGNALS) for e in reg]
+    return hashlib.sha256((repr(sorted(code.items())) + repr(metadata)).encode()).hexdigest()
 
 
 def _validated_marker(config: Mapping[str, Any], schema: Mapping[str, Any]) -> Path | None:

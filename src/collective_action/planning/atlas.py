@@ -415,11 +415,12 @@ def atlas_datasets(config: Mapping[str, Any], panels: Sequence[str]) -> list[str
 # ----------------------------------------------------------------------------- validation
 def _marker(config: Mapping[str, Any], schema: Mapping[str, Any]):
     """Where a working directory remembers that this atlas passed its checks (named by the hashes of the config,
-    the schema and this module): the atlas is checked when it is first built in a working directory (its targets
-    asked for), not on every call, and a config whose atlas does not concern the targets is never held up by it."""
-    from pathlib import Path
+    the schema and the code of every module the atlas imports): the atlas is checked when it is first built in a
+    working directory (its targets asked for), not on every call, and a config whose atlas does not concern the
+    targets is never held up by it."""
+    from .. import codehash
 
-    return validation._validated_marker({"robustness atlas": config, "code": Path(__file__).read_text()}, schema)
+    return validation._validated_marker({"robustness atlas": config, "code": codehash.code_hashes((__name__,))}, schema)
 
 
 def _remember(marker) -> None:

@@ -40,7 +40,7 @@ class Robustness(Claims):
         return self.plan.atlas.summary_spec()
 
     def code_roots(self, wc=None):
-        return [type(self).__module__, f"{PKG}.{self.entry}", f"{PKG}.claims.core"]
+        return [f"{PKG}.{self.entry}", f"{PKG}.claims.core"]
 
     @staticmethod
     def run(job) -> None:

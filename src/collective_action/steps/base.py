@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .. import codehash
 from ..datasets import signal_spec
-from ..planning import codehash
 
 PKG = codehash.PACKAGE
 
@@ -32,8 +32,9 @@ class Step:
         return {}
 
     def code_roots(self, wc) -> list[str]:
-        """The modules the job runs: the step's own module (its bridge to the package) and its entry."""
-        return [type(self).__module__, f"{PKG}.{self.entry}"]
+        """The package modules the job runs: its entry, and what it imports (the step's own module only hands the
+        params on, so editing the plan's machinery reruns nothing)."""
+        return [f"{PKG}.{self.entry}"]
 
     def params(self, wc=None) -> dict[str, Any]:
         return {**self.spec(wc), "code": codehash.code_hashes(tuple(self.code_roots(wc)))}

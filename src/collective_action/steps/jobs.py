@@ -2,7 +2,7 @@
 
 A job's params are exactly what its output depends on: the slice of config (defaults
 and per-dataset overrides resolved) and, under ``code``, the hashes of the package
-modules it runs (see :mod:`planning.codehash`). Snakemake reruns a job when its params change,
+modules it runs (see :mod:`codehash`). Snakemake reruns a job when its params change,
 so editing one learner's hyperparameter, or its module, reruns that learner's train
 jobs and what reads them, nothing else; the audit compares the same params against
 what each artifact recorded.

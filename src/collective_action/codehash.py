@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 
 PACKAGE = __name__.split(".")[0]
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 @functools.cache
@@ -36,6 +36,18 @@ def _parents(module: str) -> list[str]:
     return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
+def _import_statements(body):
+    """The import statements of a block and of every block nested in it (functions included): statements only, so
+    the expressions, most of a module's nodes, are never walked."""
+    for node in body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(node, field, None)
+            if isinstance(inner, list):
+                yield from _import_statements(inner)
+
+
 @functools.cache
 def imports(module: str) -> tuple[str, ...]:
     """The package modules ``module`` imports (resolved to existing files)."""
@@ -45,7 +57,7 @@ def imports(module: str) -> tuple[str, ...]:
     is_package = file.name == "__init__.py"
     here = module if is_package else module.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(file.read_text(), filename=str(file))):
+    for node in _import_statements(ast.parse(file.read_text(), filename=str(file)).body):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
