@@ -15,8 +15,6 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-import yaml
-
 
 def train_seconds(workdir: Path, run: str) -> float | None:
     """The train step's seconds in the job's log (its 'timing' line), None if not built here."""
@@ -29,8 +27,7 @@ def train_seconds(workdir: Path, run: str) -> float | None:
 
 
 def main() -> None:
-    from snakemake.utils import update_config
-
+    from collective_action.configuration.studies import compose
     from collective_action.planning.atlas import Atlas
     from collective_action.planning.paths import DERIVED
     from collective_action.planning.plan import Plan
@@ -38,12 +35,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("workdir", type=Path)
     parser.add_argument("--configfile", nargs="*", default=[])
+    parser.add_argument("--atlas", default="synthetic", help="which atlas (atlases.<name>)")
     args = parser.parse_args()
-    config = yaml.safe_load((args.workdir / "config.yaml").read_text())
-    for extra in args.configfile:
-        update_config(config, yaml.safe_load(Path(extra).read_text()))
+    config = compose(args.workdir / "config.yaml", args.configfile)
     plan = Plan(config, schema_path=str(args.workdir / "workflow/schemas/config.schema.yaml"), atlas=Atlas)
-    atlas = plan.atlas
+    atlas = plan.atlas(args.atlas)
     seen: set[str] = set()
     rows: dict[str, dict] = defaultdict(lambda: {"variants": 0, "jobs": 0, "seconds": 0.0, "missing": 0})
     for vp in atlas.variants:

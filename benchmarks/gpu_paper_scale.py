@@ -1,7 +1,7 @@
 """The paper-scale image path on a CUDA device, step by step, without Snakemake.
 
 For machines with a GPU but without the workflow's environment: the config is
-``config.yaml`` + ``config.paper.yaml`` + ``tests/paper_scale.yaml`` (sizes shrunk, the
+``config.yaml`` (with its studies) + ``studies/paper_scale.yaml`` + ``tests/paper_scale.yaml`` (sizes shrunk, the
 paper's code paths kept) with bfloat16 autocast back on and ``device: cuda``; data are
 the tests' fixtures in the original on-disk formats. Each cell runs the package's own
 steps (prepare, poison, train, evaluate) through ``pipeline.run_job`` with the params
@@ -19,8 +19,6 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
@@ -31,10 +29,9 @@ CELLS = [("cifar10", "jtt", 0.1, 0.0), ("cifar10", "cvar_dro", 0.1, 1.0), ("wate
 def load_config(work: Path, device: str) -> dict:
     import image_fixtures as fx
     from collective_action.configuration.merge import deep_merge
+    from collective_action.configuration.studies import compose
 
-    config: dict = {}
-    for name in ("config.yaml", "config.paper.yaml", "tests/paper_scale.yaml"):
-        config = deep_merge(config, yaml.safe_load((REPO / name).read_text()))
+    config = compose(REPO / "config.yaml", [REPO / "studies/paper_scale.yaml", REPO / "tests/paper_scale.yaml"])
     for spec in config["datasets"].values():
         if "training" in spec:
             spec["training"]["amp"] = device == "cuda"  # off in the CPU test only (emulated bfloat16)
@@ -118,7 +115,7 @@ def main() -> None:
         times = {"prepare": run(jobs, "prepare", "data", work, config, dataset=dataset),
                  "poison": run(jobs, "poison", "poisoned", work, config, dataset=dataset, alpha=alpha,
                                alpha_val=alpha_val)}
-        times["train"] = run(jobs, "train_image", "run", work, config, dataset=dataset, algorithm=algorithm,
+        times["train"] = run(jobs, "train_external", "run", work, config, dataset=dataset, algorithm=algorithm,
                              alpha=alpha, alpha_val=alpha_val)
         times["evaluate"] = run(jobs, "evaluate", "metrics", work, config, dataset=dataset, algorithm=algorithm,
                                 alpha=alpha, alpha_val=alpha_val)

@@ -14,14 +14,22 @@ SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 
 @pytest.fixture(scope="session")
 def repo_config() -> dict:
-    with open(REPO / "config.yaml") as fh:
-        return yaml.safe_load(fh)
+    """config.yaml with its study files, as the Snakefile composes them (study_files then empty: a test writes the
+    whole config into its own config.yaml)."""
+    from collective_action.configuration.studies import compose
+
+    config = compose(REPO / "config.yaml")
+    config["study_files"] = []
+    return config
 
 
 def tiny_config(base: dict) -> dict:
     """The default config at toy scale: 2 seeds, 2 alphas, a few epochs, small sets."""
     cfg = copy.deepcopy(base)
-    cfg.pop("robustness", None)  # the atlas has tests of its own (tests/test_robustness.py)
+    for name in cfg.pop("atlases", None) or {}:  # the atlases have tests of their own (tests/test_atlas.py)
+        cfg["figures"].pop(f"atlas_{name}", None)
+        cfg["figures"].pop(f"atlas_{name}_curve", None)
+    cfg["study_files"] = []
     cfg["seeds"] = 2
     cfg["training"]["epochs"] = 3
     for spec in cfg["datasets"].values():
@@ -44,6 +52,7 @@ def copy_workflow(dest: Path, config: dict | None = None) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "Snakefile", dest / "Snakefile")
     shutil.copytree(REPO / "workflow", dest / "workflow")
+    shutil.copytree(REPO / "studies", dest / "studies")
     if config is not None:
         (dest / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return dest
@@ -67,3 +76,15 @@ def package_copy(dest: Path, add: dict[str, Path] | None = None) -> dict[str, st
     for rel, file in (add or {}).items():
         shutil.copy(file, src / "collective_action" / rel)
     return {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+
+
+def narrow_study(cfg: dict, study: str, panels: list[str]) -> dict:
+    """``study`` builds only ``panels``; its other panels go to a study of their own ('rest'), so that building
+    the study's claims builds just these panels."""
+    own = cfg["studies"][study]
+    rest = [p for p in own["panels"] if p not in panels]
+    own["panels"] = list(panels)
+    own["reads"] = [p for p in own.get("reads", []) if p not in rest]
+    if rest:
+        cfg["studies"]["rest"] = {"title": "the rest", "source": "tests", "panels": rest}
+    return cfg

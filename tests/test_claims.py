@@ -181,10 +181,11 @@ def test_the_papers_crossing_is_read_from_the_claims_settings():
     atlas's specification curve read it."""
     from types import SimpleNamespace
 
-    from collective_action.figures.catalog.robustness import FIGURES
+    from collective_action.figures.catalog.atlas import atlas_figures
 
     table = _table(paper_like)
     moved = claims.evaluate_claims({"fig1b": table}, {**CFG, "paper_crossing": 0.3}).set_index("claim")
     assert "(paper: about 0.3)" in moved.loc["C1", "measured"] and moved.loc["C14", "verdict"] == claims.REPRODUCED
-    curve = [p for p in FIGURES["robustness_curve"].panels if p.claim == "C14@fig1b"][0]
+    curve = [p for p in atlas_figures("synthetic", ["C1@fig1b", "C14@fig1b"])["atlas_synthetic_curve"].panels
+             if p.claim == "C14@fig1b"][0]
     assert curve.params(SimpleNamespace(config={"claims": {"paper_crossing": 0.3}})) == {"reference": 0.3}

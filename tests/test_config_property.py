@@ -1,5 +1,6 @@
-"""config.yaml mutated one key at a time (hypothesis): either the config is valid and a real Snakemake dry run of
-the default target succeeds, or one ConfigError names the mutated key; never another key, never a traceback.
+"""The config (config.yaml and its study files) mutated one key at a time (hypothesis): either the config is
+valid and a real Snakemake dry run of the default target succeeds, or one ConfigError names the mutated key; never
+another key, never a traceback.
 
 Mutations are drawn from the key paths of config.yaml as it is when the test runs (sections added later are
 covered as they come): a value of another type, a number out of range, an unknown key, a removed key, and a
@@ -37,8 +38,16 @@ from conftest import REPO, SCHEMA, copy_workflow
 MUTATIONS = int(os.environ.get("CONFIG_MUTATIONS", 300))
 DRY_RUNS = int(os.environ.get("CONFIG_DRY_RUNS", 8))
 
-with open(REPO / "config.yaml") as fh:
-    CONFIG = json.loads(json.dumps(yaml.safe_load(fh)))  # no YAML aliases: a mutation changes one key only
+def _composed() -> dict:
+    """config.yaml with its study files (as the Snakefile composes it), written whole into each test's config."""
+    from collective_action.configuration.studies import compose
+
+    config = compose(REPO / "config.yaml")
+    config["study_files"] = []
+    return config
+
+
+CONFIG = json.loads(json.dumps(_composed()))  # no YAML aliases: a mutation changes one key only
 
 
 def _walk(node, path=()):

@@ -41,3 +41,27 @@ def test_a_new_model_kind_is_one_module_and_config(tmp_path, repo_config):
     (wd / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     proc = snakemake(wd, "-n", "results/tables/fig1b.csv", env=env, check=False)
     assert proc.returncode != 0 and "config key 'models.quad.hidden': unknown key" in proc.stdout + proc.stderr
+
+
+def test_a_new_study_is_one_file_and_its_path(tmp_path, repo_config):
+    """studies/my_study.yaml and its path in study_files: the Snakefile loads it after config.yaml, its panel builds,
+    its claims are its own file; a study file that redefines a key of another is one error naming both files."""
+    import shutil
+
+    import yaml
+
+    cfg = tiny_config(repo_config)
+    wd = copy_workflow(tmp_path / "wf", cfg)
+    shutil.copy(EXTENSIONS / "my_study.yaml", wd / "studies" / "my_study.yaml")
+    cfg["study_files"] = ["studies/my_study.yaml"]
+    (wd / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    snakemake(wd, "results/claims/my_study.csv")
+    assert (wd / "results/tables/my_panel.csv").exists()
+    assert "A study of the tests" in (wd / "results/claims/my_study.md").read_text()
+    clash = yaml.safe_load((EXTENSIONS / "my_study.yaml").read_text())
+    clash["panels"]["fig1b"] = clash["panels"].pop("my_panel")  # fig1b is config.yaml's here
+    clash["studies"]["my_study"]["panels"] = ["fig1b"]
+    (wd / "studies" / "my_study.yaml").write_text(yaml.safe_dump(clash))
+    proc = snakemake(wd, "-n", "results/claims/my_study.csv", check=False)
+    assert proc.returncode != 0
+    assert "config key 'panels.fig1b': defined by both config.yaml and studies/my_study.yaml" in proc.stdout + proc.stderr

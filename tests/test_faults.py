@@ -27,7 +27,7 @@ import pytest
 
 from collective_action import store
 
-TARGETS = ["figures/fig1b.pdf", "results/claims.csv"]  # h5 of every step, CSV tables, claims.md, a PDF, sidecars
+TARGETS = ["figures/fig1b.pdf", "results/claims/paper.csv"]  # h5 of every step, CSV tables, claims.md, a PDF, sidecars
 COMMAND = [sys.executable, "-m", "snakemake", "--cores", "2", *TARGETS]
 UNLOCK = [sys.executable, "-m", "snakemake", "--unlock"]
 ARTIFACT_DIRS = ("results", "figures")

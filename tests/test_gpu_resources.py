@@ -78,7 +78,7 @@ def test_image_training_declares_its_gpu(image_workflow, device, gpus):
                       "--resources", "gpu=1", "--configfile", "sources.yaml", "--config", f"device={device}")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     resources = _resources(proc.stdout)
-    assert resources["train_image"] and all(r["gpu"] == gpus for r in resources["train_image"])
+    assert resources["train_external"] and all(r["gpu"] == gpus for r in resources["train_external"])
     assert resources["train"] and not any("gpu" in r for r in resources["train"])  # synthetic training shares
 
 
@@ -90,9 +90,9 @@ def test_the_slurm_profile_asks_for_one_gpu_per_image_training(image_workflow):
                       "--config", "device=auto")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     resources = _resources(proc.stdout)
-    for job in resources["train_image"]:  # the profile's request, not capped by its group limits
+    for job in resources["train_external"]:  # the profile's request, not capped by its group limits
         assert (job["gpu"], job["cpus_per_task"], job["mem_mb"]) == ("1", "8", "64000")
-    assert {"poison_image", "train_image"} <= set(resources)  # image cells are not grouped with synthetic ones
+    assert {"poison_external", "train_external"} <= set(resources)  # image cells are not grouped with synthetic ones
     slurm = pytest.importorskip("snakemake_executor_plugin_slurm.utils")
 
     class Job:

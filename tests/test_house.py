@@ -89,30 +89,29 @@ def test_resolving_a_config_builds_nothing_else(repo_config):
 
     built = []
 
-    def atlas(plan):
+    def atlas(plan, name):
         built.append(plan)
-        return Atlas(plan)
+        return Atlas(plan, name)
 
-    from test_robustness import atlas_config
+    from test_atlas import atlas_config
 
     plan = _plan(atlas_config(repo_config), atlas)
     before = {k: dict(getattr(plan, k)) for k in ("datasets", "algorithms", "panels", "families")}
     plan.panel_cells("fig1b"), plan.hyperparameters("2d", "jtt"), plan.default_targets()
     assert not built
-    variant = [vp for vp in plan.atlas.variants if vp.variant.kind == "axis"][0]
+    variant = [vp for vp in plan.atlas("tiny").variants if vp.variant.kind == "axis"][0]
     derived = [p for p in variant.panels.values() if "__" in p]
     assert derived and plan.panel_cells(derived[0])  # the plan resolves what the atlas derived
     assert built == [plan]
     assert {k: dict(getattr(plan, k)) for k in before} == before  # and holds none of it itself
-    assert set(plan.atlas.derived.panels) >= set(derived)
+    assert set(plan.atlas("tiny").derived.panels) >= set(derived)
 
 
 def test_a_plan_without_its_atlas_says_so(repo_config):
     from collective_action.configuration.errors import ConfigError
 
-    plan = _plan(tiny_config(repo_config))
-    with pytest.raises(ConfigError, match="made without its atlas"):
-        plan.dataset_spec("2d__0123abcd")
+    with pytest.raises(ConfigError, match="made without its atlases"):
+        _plan({**tiny_config(repo_config), "atlases": {"x": {"claims": ["C1"], "axes": {}}}}).dataset_spec("2d__0123abcd")
 
 
 def test_the_atlas_is_checked_without_building_a_second_one(repo_config, monkeypatch):
@@ -121,15 +120,15 @@ def test_the_atlas_is_checked_without_building_a_second_one(repo_config, monkeyp
     made = []
     real = atlas_module.Atlas.__init__
 
-    def counting(self, plan):
+    def counting(self, plan, name):
         made.append(plan)
-        real(self, plan)
+        real(self, plan, name)
 
     monkeypatch.setattr(atlas_module.Atlas, "__init__", counting)
-    from test_robustness import atlas_config
+    from test_atlas import atlas_config
 
     plan = _plan(atlas_config(repo_config), atlas_module.Atlas)
-    plan.atlas  # noqa: B018
+    plan.atlas("tiny")
     assert len(made) == 1
 
 

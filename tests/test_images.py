@@ -529,15 +529,12 @@ def test_resnet50_bank_trains_a_step():
 
 
 def test_paper_config_validates():
-    import yaml
 
-    from collective_action.configuration.merge import deep_merge
+    from collective_action.configuration.studies import compose
     from collective_action.planning.plan import Plan
     from conftest import REPO, SCHEMA
 
-    base = yaml.safe_load((REPO / "config.yaml").read_text())
-    paper = yaml.safe_load((REPO / "config.paper.yaml").read_text())
-    plan = Plan(deep_merge(base, paper), schema_path=str(SCHEMA))
+    plan = Plan(compose(REPO / "config.yaml", [REPO / "studies" / "paper_scale.yaml"]), schema_path=str(SCHEMA))
     from types import SimpleNamespace
 
     from collective_action.steps.jobs import Jobs

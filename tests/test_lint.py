@@ -26,7 +26,7 @@ def test_rules_are_snakefmt_formatted():
 
 
 def test_snakemake_lint_reports_nothing(tmp_path):
-    for item in ("Snakefile", "workflow", "config.yaml"):
+    for item in ("Snakefile", "workflow", "config.yaml", "studies"):
         src = REPO / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / item)
     proc = _run(sys.executable, "-m", "snakemake", "--lint", cwd=tmp_path)

@@ -1,5 +1,5 @@
 """The paper scale end to end on CPU: Figs 1, 3, 4 and 6 through Snakemake from data in the original
-on-disk formats, with config.paper.yaml's code paths (ResNet-50 with the CIFAR stem and with the ImageNet
+on-disk formats, with studies/paper_scale.yaml's code paths (ResNet-50 with the CIFAR stem and with the ImageNet
 stem at 224x224, batch norm, channels-last, the paper's learners, stopping rules and augmentation) and
 only sizes, epochs and seeds shrunk (tests/paper_scale.yaml). bfloat16 autocast, which this CPU can only
 emulate (16x slower), runs in its own unit test instead. It runs by default, in about 2 minutes on 2 cores.
@@ -21,16 +21,15 @@ from collective_action import store
 from conftest import REPO, copy_workflow
 
 TARGETS = ["figures/fig1.pdf", "figures/fig3.pdf", "figures/fig4.pdf", "figures/fig6.pdf"]
-CONFIGS = ["config.paper.yaml", "paper_scale.yaml", "sources.yaml"]
+CONFIGS = ["studies/paper_scale.yaml", "paper_scale.yaml", "sources.yaml"]
 
 
 @pytest.fixture(scope="module")
 def paper_scale(tmp_path_factory):
     """The workflow run once at the shrunk paper scale; the wall time is kept in ``elapsed.txt``."""
     workdir = tmp_path_factory.mktemp("paper")
-    copy_workflow(workdir)
-    for name in ("config.yaml", "config.paper.yaml"):
-        shutil.copy(REPO / name, workdir / name)
+    copy_workflow(workdir)  # with studies/ (the study files and the paper-scale overlay)
+    shutil.copy(REPO / "config.yaml", workdir / "config.yaml")
     shutil.copy(REPO / "tests" / "paper_scale.yaml", workdir / "paper_scale.yaml")
     sources = fx.write_original_formats(workdir / "staged")
     (workdir / "sources.yaml").write_text(yaml.safe_dump({"sources": sources}))

@@ -14,6 +14,7 @@ from collective_action.evaluation import tables
 from collective_action.models.banks import MLPBank, mlp_sizes
 from collective_action.training.engine import TrainingDiverged, check_finite
 from collective_action.training.fit import fit_diagnostics
+from conftest import narrow_study
 from test_engine import _context, _data, _overlays, fit
 from test_workflow import edit_config, snakemake
 
@@ -82,12 +83,12 @@ def test_a_learning_rate_of_1000_flags_the_runs_and_their_claims(built_with):
     def edit(c):
         c["training"].update(lr=1000.0, epochs=5)
         c["datasets"]["2d"].update(n_train=1000, n_val=300, n_test=1000)
-        c["claims"]["panels"] = ["fig1b"]
-    wd = built_with(edit, "results/claims.csv")
+        narrow_study(c, "paper", ["fig1b"])
+    wd = built_with(edit, "results/claims/paper.csv")
     table = pd.read_csv(wd / "results/tables/fig1b.csv")
     assert {"fit_accuracy", "fit_majority", "fit_balanced", "learned"} <= set(table.columns)
     assert (~table["learned"]).mean() >= 0.75, table[["algorithm", "alpha", "seed", "fit_balanced"]]
-    claims = pd.read_csv(wd / "results/claims.csv").set_index("key")
+    claims = pd.read_csv(wd / "results/claims/paper.csv").set_index("key")
     for key in ("C1@fig1b", "C2@fig1b", "C12@fig1b", "C13@fig1b", "C14@fig1b"):
         verdict, note = claims.loc[key, "verdict"], claims.loc[key, "sensitivity"]
         assert verdict not in ("reproduced", "not reproduced"), (key, verdict, note, claims.loc[key, "measured"])
@@ -100,12 +101,12 @@ def test_a_model_that_cannot_fit_is_flagged(built_with):
     def edit(c):
         c["datasets"]["strips"].update(ks=[16, 32], n_train=1000, n_val=300, n_test=1000, model="logistic")
         c["datasets"]["strips"]["training"] = {"epochs": 10}
-        c["claims"]["panels"] = ["fig7b"]
-    wd = built_with(edit, "results/claims.csv")
+        narrow_study(c, "paper", ["fig7b"])
+    wd = built_with(edit, "results/claims/paper.csv")
     linear = pd.read_csv(wd / "results/tables/fig7b.csv")
     assert not linear["learned"].any(), linear[["alpha", "seed", "fit_balanced"]]
     assert linear["fit_balanced"].max() < 0.55
-    claims = pd.read_csv(wd / "results/claims.csv").set_index("key")
+    claims = pd.read_csv(wd / "results/claims/paper.csv").set_index("key")
     assert claims.loc["C10@fig7b", "verdict"] == "inconclusive", claims.loc["C10@fig7b", "sensitivity"]
     n = int(claims.loc["C10@fig7b", "sensitivity"].split("depends on the ")[1].split(" of the ")[0])
     assert f"depends on the {n} of the {n} runs" in claims.loc["C10@fig7b", "sensitivity"]  # every run it reads

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, copy_workflow, tiny_config
+from conftest import REPO, copy_workflow, narrow_study, tiny_config
 
 SCRIPT = REPO / "scripts" / "slurm-local.sh"
 
@@ -37,11 +37,11 @@ def cluster(tmp_path_factory):
 
 def test_tiny_workflow_runs_as_slurm_jobs(cluster, tmp_path, repo_config):
     cfg = tiny_config(repo_config)
-    cfg["claims"]["panels"] = ["fig1b"]
+    narrow_study(cfg, "paper", ["fig1b"])
     work = copy_workflow(tmp_path / "wf", cfg)
     env = dict(os.environ, SLURM_CONF=str(cluster / "slurm.conf"))
     proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "figures/fig1b.pdf", "results/claims.csv",
+        [sys.executable, "-m", "snakemake", "figures/fig1b.pdf", "results/claims/paper.csv",
          "--profile", "workflow/profiles/slurm", "--jobs", "4",
          # this test cluster has no accounting database: poll with squeue, and no account
          "--slurm-no-account", "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "1",
@@ -61,5 +61,5 @@ def test_tiny_workflow_runs_as_slurm_jobs(cluster, tmp_path, repo_config):
     # the synthetic steps were grouped: fewer SLURM jobs than steps
     n_steps = len(step_logs)
     assert len(slurm_logs) < n_steps
-    assert (work / "figures" / "fig1b.pdf").exists() and (work / "results" / "claims.csv").exists()
+    assert (work / "figures" / "fig1b.pdf").exists() and (work / "results" / "claims" / "paper.csv").exists()
     print(f"SLURM: {n_steps} steps in {len(slurm_logs)} SLURM jobs")

@@ -6,21 +6,23 @@ audit covers whatever of the default target's figures, tables and claims is buil
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-import yaml
-
-from .configuration.merge import deep_merge
 from .configuration.schema import REPO_SCHEMA
 
 
-def _config(paths) -> dict:
-    config: dict = {}
-    for path in paths:
-        with open(path) as fh:
-            config = deep_merge(config, yaml.safe_load(fh) or {})
-    return config
+def _config(root: Path, overlays) -> dict:
+    """The config as the Snakefile composes it: config.yaml, its study files, then the overlays."""
+    from .configuration.studies import compose
+
+    cwd = Path.cwd()
+    try:  # study files are named relative to the workflow's directory, as Snakemake reads them
+        os.chdir(root)
+        return compose("config.yaml", [Path(cwd, o) for o in overlays])
+    finally:
+        os.chdir(cwd)
 
 
 def main(argv=None) -> int:
@@ -38,7 +40,7 @@ def main(argv=None) -> int:
     from .steps import audit
 
     root = Path(args.directory)
-    config = _config([root / "config.yaml", *args.configfile])
+    config = _config(root, args.configfile)
     schema = root / REPO_SCHEMA
     # named targets must exist; the default target is audited as far as it is built
     targets = args.targets or Plan(config, str(schema), atlas=Atlas).default_targets()

@@ -6,7 +6,7 @@ from collective_action.training import devices
 
 STEP_SCRIPT = "../scripts/step.py"
 ENV = "../envs/collective-action.yaml"
-# GPUs one image training holds (rule train_image): 1 unless device is cpu; with
+# GPUs one image training holds (rule train_external): 1 unless device is cpu; with
 # `snakemake --resources gpu=N` at most N image trainings run at once, and SLURM gets --gpus=1.
 TRAINING_GPUS = devices.training_gpus(config["device"])
 

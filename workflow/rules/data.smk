@@ -36,6 +36,6 @@ rule poison:
 
 # The same step on external (image, text) data: its own rule, so that the SLURM profile can group
 # the synthetic cells' poison and train jobs without the image training between them.
-use rule poison as poison_image with:
+use rule poison as poison_external with:
     wildcard_constraints:
         dataset=PLAN.dataset_regex(external=True),

@@ -4,11 +4,11 @@ rule table:
         JOBS["table"].inputs,
     output:
         report(
-            paths.path("table", panel="{panel}"),
+            paths.pattern("table"),
             caption="../report/caption.rst",
             category="Tables",
         ),
-        paths.path("table", panel="{panel}") + ".prov.json",
+        paths.pattern("table") + ".prov.json",
     log:
         "logs/table/{panel}.log",
     conda:
@@ -25,8 +25,8 @@ rule epoch_table:
     input:
         JOBS["epoch_table"].inputs,
     output:
-        paths.path("epoch_table", panel="{panel}"),
-        paths.path("epoch_table", panel="{panel}") + ".prov.json",
+        paths.pattern("epoch_table"),
+        paths.pattern("epoch_table") + ".prov.json",
     log:
         "logs/table/{panel}_epochs.log",
     conda:
@@ -37,25 +37,25 @@ rule epoch_table:
         STEP_SCRIPT
 
 
-# The claims registry, computed from the panel tables only.
+# A study's claims, computed from its panels' tables only.
 rule claims:
     input:
-        **JOBS["claims"].inputs(),
+        unpack(JOBS["claims"].inputs),
     output:
         csv=report(
-            paths.path("claims_csv"),
+            paths.pattern("claims_csv"),
             caption="../report/claims.rst",
             category="Claims",
         ),
-        md=paths.path("claims_md"),
-        csv_prov=paths.path("claims_csv") + ".prov.json",
-        md_prov=paths.path("claims_md") + ".prov.json",
+        md=paths.pattern("claims_md"),
+        csv_prov=paths.pattern("claims_csv") + ".prov.json",
+        md_prov=paths.pattern("claims_md") + ".prov.json",
     log:
-        "logs/claims.log",
+        "logs/claims/{study}.log",
     conda:
         ENV
     params:
-        spec=JOBS["claims"].params(),
+        spec=JOBS["claims"].params,
     script:
         STEP_SCRIPT
 
@@ -66,11 +66,11 @@ rule figure:
         unpack(JOBS["figure"].inputs),
     output:
         report(
-            paths.path("figure", figure="{figure}"),
+            paths.pattern("figure"),
             caption="../report/caption.rst",
             category="Figures",
         ),
-        paths.path("figure", figure="{figure}") + ".prov.json",
+        paths.pattern("figure") + ".prov.json",
     log:
         "logs/figure/{figure}.log",
     conda:

@@ -3,13 +3,7 @@ rule train:
     input:
         unpack(JOBS["train"].inputs),
     output:
-        paths.path(
-            "run",
-            dataset="{dataset}",
-            algorithm="{algorithm}",
-            alpha="{alpha}",
-            alpha_val="{alpha_val}",
-        ),
+        paths.pattern("run"),
     log:
         "logs/train/{dataset}/{algorithm}/a{alpha}_v{alpha_val}.log",
     wildcard_constraints:
@@ -25,7 +19,7 @@ rule train:
 
 
 # The same step on external (image, text) data: its own rule, which holds a GPU unless device is cpu.
-use rule train as train_image with:
+use rule train as train_external with:
     wildcard_constraints:
         dataset=PLAN.dataset_regex(external=True),
     resources:
@@ -38,7 +32,7 @@ rule evaluate:
     input:
         JOBS["evaluate"].inputs,
     output:
-        paths.path("metrics", panel="{panel}"),
+        paths.pattern("metrics"),
     log:
         "logs/evaluate/{panel}.log",
     conda:

@@ -1,9 +1,10 @@
-"""The claims registry: each module here (but ``core``) defines ``CLAIMS``, a tuple of
+"""The claims registry: each module here (but ``core`` and ``atlas``) defines ``CLAIMS``, a tuple of
 :class:`collective_action.claims.core.Claim`, and ``ORDER`` (its place in the registry).
 
-``paper`` holds the claims of Ben-Dov et al.; other modules hold findings beyond the
-paper (verdict ``measured``). A figure that brings claims adds one module here.
-Kept light: the Snakefile lists the modules for the claims job's code hash.
+``paper`` holds the claims of Ben-Dov et al., ``hardt`` Hardt et al.'s, ``followups`` the follow-up
+literature's; ``learners`` and ``collectives`` hold findings beyond the papers (verdict ``measured``). A claim
+belongs to the study that builds the first panel it reads (:func:`of_study`). Kept light: the Snakefile lists the
+modules for the claims job's code hash without importing them.
 """
 from __future__ import annotations
 
@@ -23,3 +24,12 @@ def by_key(keys) -> list:
     """The claims with these keys (``Claim.key``: 'C6@fig4_2d'), in that order."""
     registry = {claim.key: claim for claim in all_claims()}
     return [registry[k] for k in keys]
+
+
+def of_study(panels, reads=()) -> list:
+    """The claims of a study that builds ``panels`` and reads ``reads`` besides: those whose first table is one of
+    its panels' (or per-epoch tables') and whose every table it has."""
+    own = set(panels)
+    readable = own | set(reads)
+    return [c for c in all_claims() if c.panels[0].removesuffix("_epochs") in own
+            and all(p.removesuffix("_epochs") in readable for p in c.panels)]

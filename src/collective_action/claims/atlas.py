@@ -1,6 +1,6 @@
-"""The robustness atlas's results (``results/robustness.csv`` and ``robustness.md``), from every variant's claims
-table (the variants themselves: :mod:`collective_action.planning.atlas`), and each claim's "holds in k of n" for
-``claims.md``. Kept apart from the plan's side of the atlas, so that the claims' jobs do not depend on it."""
+"""A robustness atlas's results (``results/atlas/<atlas>/summary.csv`` and ``summary.md``), from every variant's
+claims table (the variants themselves: :mod:`collective_action.planning.atlas`), and each claim's "holds in k of n".
+Kept apart from the plan's side of the atlas, so that the claims' jobs do not depend on it."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -69,11 +69,11 @@ def holds_line(rows, key: str) -> str:
                                                             "cannot be decided", "not run") if c[label])
     return (f"**Robustness atlas** ({seeds} seeds per cell): reproduced in {c['reproduced']} of {c['n']} variants that "
             f"change what it reads{'; ' + rest if rest else ''}; at the atlas's baseline: {base} "
-            f"(results/robustness.csv).")
+            f"(the atlas's summary).")
 
 
 def to_markdown(rows, spec: Mapping[str, Any]) -> str:
-    lines = ["# Robustness atlas: each claim's verdict over the choices the paper leaves open", "",
+    lines = [f"# {spec.get('title', 'Robustness atlas')}: each claim's verdict over the choices the paper leaves open", "",
              f"{len(spec['variants'])} variants (the baseline, one axis at a time, joint draws), {spec['seeds']} seeds "
              f"per cell (the default run uses {spec['config_seeds']}). 'k of n': reproduced in k of the n variants "
              f"that change a run or a setting the claim reads.", "",
@@ -104,12 +104,12 @@ def to_markdown(rows, spec: Mapping[str, Any]) -> str:
 
 
 def build(*, claim_paths: Mapping[str, str], spec: Mapping[str, Any], output_csv: str, output_md: str) -> None:
-    """results/robustness.csv and robustness.md from every variant's claims."""
+    """results/atlas/<atlas>/summary.csv and summary.md from every variant's claims."""
     from .. import store
 
     claims = {variant: store.read_table(path) for variant, path in claim_paths.items()}
     rows = summary_rows(claims, spec)
-    prov = store.provenance(step="robustness", config=dict(spec), inputs=dict(claim_paths))
+    prov = store.provenance(step="atlas", config=dict(spec), inputs=dict(claim_paths))
     store.write_table(rows, output_csv, prov)
     store.write_text_atomic(output_md, to_markdown(rows, spec))
     store.write_sidecar(output_md, prov)

@@ -1,7 +1,7 @@
 """Findings beyond both papers: two collectives in one training set (Hardt et al.'s open question), on
 the 2D data (panels 'two_collectives' and 'two_collectives_swap', datasets two_2d and two_2d_swap) and
 on text (panels 'two_collectives_text' and 'two_collectives_text_swap', which need data: see
-config.text.yaml). Neither paper makes a claim here, so the verdict is ``measured``: each row states
+the study 'text'). Neither paper makes a claim here, so the verdict is ``measured``: each row states
 what was measured, on 2D beside the success of the Bayes classifier of the poisoned distribution (the
 tables' bayes_success columns), which says what an optimal firm would do."""
 from __future__ import annotations

@@ -234,7 +234,7 @@ class Claim:
     panels: tuple[str, ...]
     check: Callable[[Mapping[str, pd.DataFrame], Mapping], Result] | None = None
     # the learners whose runs the check reads (None: every run of its panels), and the alphas: None (all),
-    # 'small', 'large' or 'both' (claims.small_alpha_max, large_alpha_min; with the prefix 'cifar_', the image
+    # 'small', 'large' or 'both' (claims.small_alpha_max, large_alpha_min; with the prefix 'image_', the image
     # ranges); a run among those that did not learn its training data is checked by :func:`sensitivity`
     learners: tuple[str, ...] | None = None
     alpha_range: str | None = None
@@ -602,35 +602,29 @@ def evaluate_claims(tables: Mapping[str, pd.DataFrame], cfg: Mapping, claims=Non
     return pd.DataFrame([evaluate(claim, tables, cfg) for claim in claims], columns=COLUMNS)
 
 
-def to_markdown(claims: pd.DataFrame, robustness: pd.DataFrame | None = None) -> str:
-    """claims.md; with the atlas's rows, each claim also says in how many variants it holds."""
-    from .atlas import holds_line
-
-    lines = ["# Claims of Ben-Dov et al. (ICML 2024) against this run of the workflow", "",
+def to_markdown(claims: pd.DataFrame, title: str = "Claims") -> str:
+    """A study's claims.md: each claim, its verdict, what was measured and how it holds up to the runs that did
+    not learn."""
+    lines = [f"# {title}: claims against this run of the workflow", "",
              "Computed from the panel tables under results/tables/ by `collective_action.claims`. Every interval is "
-             f"{COVERS}.", ""]
+             f"{COVERS}; how each verdict is decided: docs/verdicts.md.", ""]
     for _, row in claims.iterrows():
         lines += [f"## {row['claim']} ({row['figure']}): {row['verdict']}", "", f"*{row['statement']}*", "",
                   str(row["measured"]), ""]
         if isinstance(row["sensitivity"], str) and row["sensitivity"]:
             lines += [f"Runs that did not learn: {row['sensitivity']}.", ""]
-        if robustness is not None:
-            line = holds_line(robustness, row["key"])
-            lines += [line, ""] if line else []
     return "\n".join(lines)
 
 
-def build(*, table_paths: Mapping[str, str], spec: Mapping, output_csv: str, output_md: str,
-          robustness_path: str | None = None) -> None:
-    """results/claims.csv and claims.md from the tables (and the atlas's summary, results/robustness.csv, where
-    claims.md carries each claim's "holds in k of n")."""
+def build(*, table_paths: Mapping[str, str], spec: Mapping, output_csv: str, output_md: str) -> None:
+    """A study's claims (results/claims/<study>.csv and .md) from its tables."""
+    from . import of_study
+
     tables = {panel: store.read_table(path) for panel, path in table_paths.items()}
-    robustness = store.read_table(robustness_path) if robustness_path else None
-    claims = evaluate_claims(tables, spec)
-    inputs = {**table_paths, **({"robustness": robustness_path} if robustness_path else {})}
-    prov = store.provenance(step="claims", config=dict(spec), inputs=inputs)
+    claims = evaluate_claims(tables, spec["settings"], of_study(spec["panels"], spec.get("reads", ())))
+    prov = store.provenance(step="claims", config=dict(spec), inputs=dict(table_paths))
     store.write_table(claims, output_csv, prov)
-    store.write_text_atomic(output_md, to_markdown(claims, robustness))
+    store.write_text_atomic(output_md, to_markdown(claims, spec.get("title", spec["study"])))
     store.write_sidecar(output_md, prov)
 
 
@@ -649,6 +643,6 @@ def build_variant(*, table_paths: Mapping[str, str], spec: Mapping, output_csv: 
 
     tables = {panel: as_config_names(store.read_table(path)) for panel, path in table_paths.items()}
     claims = evaluate_claims(tables, spec["settings"], by_key(spec["claims"]))
-    store.write_table(claims, output_csv, store.provenance(step="robustness_claims", config=dict(spec),
+    store.write_table(claims, output_csv, store.provenance(step="atlas_claims", config=dict(spec),
                                                            inputs=dict(table_paths)))
 

@@ -1,4 +1,5 @@
-"""The follow-up literature's claims, checked on our panels (on request: config.followups.yaml lists them).
+"""The follow-up literature's claims, checked on our panels (the studies 'followups', 'followups_text' and
+'followups_images').
 
 - S1, S2: Solanki, Bhange, Aivodji, Creager, "Crowding Out The Noise: Algorithmic Collective Action Under
   Differential Privacy" (arXiv 2505.05707). Abstract: "while differential privacy contributes to the protection

@@ -2,7 +2,7 @@
 offline STAND-IN, WordNet definitions; every row says which data it rests on): H1 a tiny feature-label
 collective controls the prediction, H2 feature-only needs a larger collective, H3 success improves with
 training; and, beyond the paper (verdict ``measured``), H4 the spacing k of the token and H5 every learner
-on text. Text panels need data, so they are not in the default claims.panels: see config.text.yaml."""
+on text. Text panels need data: the study 'text' (studies/text.yaml)."""
 from __future__ import annotations
 
 import numpy as np

@@ -38,9 +38,9 @@ ERM = ("erm",)
 
 def check_c3(tables, cfg, panel="fig1c") -> Result:
     """CIFAR-10 (or Fig 1c's protocol on another image dataset): both halves of the claim (above ERM at
-    small alpha, below at large), with the image ranges cifar_small_alpha_max and cifar_large_alpha_min."""
-    small = _dro_vs_erm(tables, cfg, True, panel, "cifar_", 0.1)
-    large = _dro_vs_erm(tables, cfg, False, panel, "cifar_", 0.1)
+    small alpha, below at large), with the image ranges image_small_alpha_max and image_large_alpha_min."""
+    small = _dro_vs_erm(tables, cfg, True, panel, "image_", 0.1)
+    large = _dro_vs_erm(tables, cfg, False, panel, "image_", 0.1)
     for half in (small, large):
         if half.verdict == NOT_RUN:
             return half
@@ -308,7 +308,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("C2", "fig1b", "On the 2D data, a large collective is less successful against JTT and LfF than against ERM.",
           ("fig1b",), check_c2, DRO_LEARNERS, "large"),
     Claim("C3", "fig1c", "On CIFAR-10, JTT and LfF give higher success than ERM at small alpha and lower at large alpha "
-                         "(crossing about 0.1).", ("fig1c",), check_c3, DRO_LEARNERS, "both", "cifar_"),
+                         "(crossing about 0.1).", ("fig1c",), check_c3, DRO_LEARNERS, "both", "image_"),
     *_dro_claims(("C4", "C5"), [("fig3_2d", "fig3_2d", "2D data")]),
     *_dro_claims(("C6", "C7"), [("fig4_2d", "fig4_2d", "2D data")]),
     Claim("C8", "fig5b", "On LMS-k, success rises with k (k=8 above k=2 at a fixed alpha).", ("fig5b",), check_c8,
@@ -321,7 +321,7 @@ CLAIMS: tuple[Claim, ...] = (
     # CPU-scale CNN fits, so that the image claims are checked where the model is not the limit
     Claim("C3", "fig1c_fashion", "On Fashion-MNIST (not the paper's dataset; Fig 1c's protocol), JTT and LfF give "
                                  "higher success than ERM at small alpha and lower at large alpha.", ("fig1c_fashion",),
-          _on(check_c3, "fig1c_fashion"), DRO_LEARNERS, "both", "cifar_"),
+          _on(check_c3, "fig1c_fashion"), DRO_LEARNERS, "both", "image_"),
     *_dro_claims(("C5", "C6", "C7"), [("fig4_fashion", "fig4_fashion", "Fashion-MNIST, not the paper's dataset")]),
     Claim("C10", "fig7b", "On k-strips, more strips give higher success at small alpha.", ("fig7b",), check_c10, ERM, "small"),
     Claim("C11", "fig8", "Without a collective, agreement of trained models with the x1-only rule rises with k "

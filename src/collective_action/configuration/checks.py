@@ -1,12 +1,12 @@
 """What the config alone says is wrong, beyond its schema: checked before any job, one error naming the key.
 
 The schema (``workflow/schemas/config.schema.yaml``, completed by the registries) checks each key on
-its own; :func:`config.validate` then checks the references between sections (a panel's dataset, a
-dataset's model). This module checks what follows from several keys together and from the registries'
+its own; :func:`validation.validate` then checks the references between sections (a panel's dataset, a
+dataset's model, a study's panels). This module checks what follows from several keys together and from the registries'
 literal metadata, which the workflow reads without importing the entries (so without torch):
 
 - a dataset's model and signals take the data its generator or builder makes (``data_kind`` of the
-  maker, ``data_kinds`` and ``makers`` of a signal; the model kinds below);
+  maker, ``data_kinds`` and ``makers`` of a signal, ``takes`` of a model kind);
 - target labels (both collectives') are labels of the dataset (``n_classes`` of the maker, or the
   length of the dataset key it names, the text builder's ``classes``);
 - the two collectives of a dataset with ``collective_2`` fit in its training set at every alpha of
@@ -15,7 +15,7 @@ literal metadata, which the workflow reads without importing the entries (so wit
 - a planted token's position lies inside the documents; a family that sets a signal parameter is not
   contradicted by the signal; the text STAND-IN's classes are WordNet lexicographer files; the text
   splits leave training documents;
-- a text transformer's heads divide its embedding width;
+- what a model kind declares beyond single keys (``divides``: a text transformer's heads divide its width);
 - a learner's ``exactly_one_of`` groups (DP-SGD: noise_multiplier or target_epsilon) hold after defaults.
 
 What depends on the data (a feature-only collective larger than the documents labelled y*, an image

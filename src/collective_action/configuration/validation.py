@@ -343,18 +343,35 @@ def _check_references(config: Mapping[str, Any], schema: Mapping[str, Any]) -> N
             if algo not in config["algorithms"]:
                 raise ConfigError(f"config key 'panels.{panel}.algorithms[{i}]': unknown algorithm '{algo}' "
                                   f"{_defined('algorithms', algo, config['algorithms'])}")
-    sets = config["claims"]["panels"]
-    for name, members in (sets.items() if isinstance(sets, Mapping) else [(None, sets)]):
-        for i, panel in enumerate(members or []):
-            if panel not in config["panels"]:
-                where = "claims.panels" + (f".{name}" if name is not None else "") + f"[{i}]"
-                raise ConfigError(f"config key '{where}': unknown panel '{panel}' "
-                                  f"{_defined('panels', panel, config['panels'])}")
+    _check_studies(config)
     from ..figures.catalog import FIGURES
 
+    atlas_figures = {f"atlas_{a}{suffix}" for a in (config.get("atlases") or {}) for suffix in ("", "_curve")}
     for figure in config["figures"]:
-        if figure != "style" and figure not in FIGURES:
-            raise ConfigError(f"config key 'figures.{figure}': unknown figure (known: {', '.join(sorted(FIGURES))})")
+        if figure != "style" and figure not in FIGURES and figure not in atlas_figures:
+            raise ConfigError(f"config key 'figures.{figure}': unknown figure (known: "
+                              f"{', '.join(sorted([*FIGURES, *atlas_figures]))})")
+
+
+def _check_studies(config: Mapping[str, Any]) -> None:
+    """Every study's panels and reads are defined panels, and every panel belongs to exactly one study (its claims
+    and its place in the default target follow from it)."""
+    owner: dict[str, str] = {}
+    for name, study in config["studies"].items():
+        for field in ("panels", "reads"):
+            for i, panel in enumerate(study.get(field, [])):
+                if panel not in config["panels"]:
+                    raise ConfigError(f"config key 'studies.{name}.{field}[{i}]': unknown panel '{panel}' "
+                                      f"{_defined('panels', panel, config['panels'])}")
+        for i, panel in enumerate(study["panels"]):
+            if panel in owner:
+                raise ConfigError(f"config key 'studies.{name}.panels[{i}]': panel '{panel}' is built by study "
+                                  f"'{owner[panel]}' already; another study reads it (studies.{name}.reads)")
+            owner[panel] = name
+    for panel in config["panels"]:
+        if panel not in owner:
+            raise ConfigError(f"config key 'panels.{panel}': no study builds it (list it under a study's panels: "
+                              f"{', '.join(f'studies.{n}.panels' for n in config['studies'])})")
 
 
 def load_config_file(path: str | Path, schema_path: str | Path = REPO_SCHEMA) -> dict[str, Any]:

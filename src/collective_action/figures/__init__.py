@@ -57,9 +57,10 @@ class Canvas:
 
 def draw(*, figure: str, inputs: Mapping[str, str], params: Mapping[str, Any], output: str) -> None:
     """Draw one figure of the catalogue from its inputs into a PDF with a provenance sidecar."""
-    from .catalog import FIGURES
+    from .catalog import spec_of
 
-    spec = FIGURES[figure]
+    atlas = params.get("atlas")
+    spec = spec_of(figure, {atlas["name"]: atlas["curves"]} if atlas else {})
     style = params["style"]
     plt = _pyplot(style)
     counts = [panel.n_axes(p) for panel, p in zip(spec.panels, params["panels"])]

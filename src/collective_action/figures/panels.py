@@ -453,8 +453,6 @@ class FigureSpec:
     panels: tuple[Panel, ...]
     caption: str = ""
     max_columns: int | None = None
-    on_request: bool = False  # never in the default target
-    atlas: bool = False  # a figure of the robustness atlas (in the default target with robustness.in_claims)
     # matplotlib's tight layout; or the space left below the axes (for panels that draw beneath them)
     bottom: float | None = None
 

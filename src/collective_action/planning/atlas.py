@@ -1,6 +1,6 @@
-"""The robustness atlas: each claim's verdict over the choices the paper leaves open.
+"""The robustness atlases: each claim's verdict over the choices the paper leaves open.
 
-``robustness:`` in the config names claims, a number of seeds and *axes*: config key paths
+``atlases.<name>`` in the config names claims, a number of seeds and *axes*: config key paths
 (``training.epochs``, ``algorithms.jtt.upweight``, ...) with a few plausible values each. The atlas
 runs one *variant* per value of each axis, one at a time from the atlas's baseline, and ``joint.n``
 random joint draws over the same axes; every variant is the config with its overrides merged in,
@@ -13,8 +13,9 @@ JTT's cells (its data, collectives, ERM and LfF runs are the baseline's files), 
 panel whose resolved settings differ from the config's gets a *derived* entry named
 ``<name>__<8 hex digits of those settings>`` in the plan (so two variants that agree on it share it),
 and the rules, paths, params, code-aware reruns and the audit treat it like any other entry. A derived
-dataset keeps the random streams of the dataset it comes from (its ``origin``): where the sizes and
-seeds agree, a variant's collectives are the baseline's.
+dataset reuses the random streams of the dataset it comes from (``reuses.streams``): where the sizes and
+seeds agree, a variant's collectives are the baseline's. Atlases share derived entries too (their names are
+hashes of what they hold), so several atlases live in one working directory, each writing results/atlas/<name>/.
 
 Paths: a key path is the config's own (``datasets.strips.training.epochs``); ``datasets.<key>`` with a
 key that is not a dataset's name applies to every dataset the atlas's claims read (a *dataset-level*
@@ -62,13 +63,13 @@ class Variant:
         return ", ".join(f"{k}={canonical_json(v)}" for k, v in self.overrides.items()) or "baseline"
 
 
-def robustness_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(config.get("robustness") or {})
+def atlas_spec(config: Mapping[str, Any], name: str) -> dict[str, Any]:
+    return dict((config.get("atlases") or {})[name])
 
 
-def active_axes(config: Mapping[str, Any]) -> dict[str, list]:
+def active_axes(spec: Mapping[str, Any]) -> dict[str, list]:
     """The axes, without those an overlay dropped (set to null)."""
-    return {k: list(v) for k, v in (robustness_config(config).get("axes") or {}).items() if v is not None}
+    return {k: list(v) for k, v in (spec.get("axes") or {}).items() if v is not None}
 
 
 def _synthetic_panel(config: Mapping[str, Any], panel: str) -> bool:
@@ -81,33 +82,33 @@ def _synthetic_panel(config: Mapping[str, Any], panel: str) -> bool:
     return all(is_synthetic(datasets[d]) for d in families.get(spec["dataset"], [spec["dataset"]]) if d in datasets)
 
 
-def resolve_claims(config: Mapping[str, Any]) -> list:
+def resolve_claims(config: Mapping[str, Any], name: str) -> list:
     """The claims the atlas re-checks: an entry 'C6@fig4_cifar' is the instance of C6 that reads that panel; a
     plain 'C6' every instance of C6 whose panels need no external data. One ConfigError naming the entry."""
     from ..claims import all_claims
 
     registry = all_claims()
     out = []
-    for i, entry in enumerate(robustness_config(config).get("claims") or []):
+    for i, entry in enumerate(atlas_spec(config, name).get("claims") or []):
         cid, _, panel = str(entry).partition("@")
         same = [c for c in registry if c.id == cid]
         if not same:
-            raise ConfigError(f"config key 'robustness.claims[{i}]': no claim '{cid}' (known: "
+            raise ConfigError(f"config key 'atlases.{name}.claims[{i}]': no claim '{cid}' (known: "
                                      f"{', '.join(dict.fromkeys(c.id for c in registry))})")
         chosen = [c for c in same if c.panels[0] == panel] if panel else \
             [c for c in same if all(_synthetic_panel(config, p) for p in c.panels)]
         if not chosen:
             where = ", ".join(c.key for c in same)
-            raise ConfigError(f"config key 'robustness.claims[{i}]': '{entry}' selects no instance of {cid} "
+            raise ConfigError(f"config key 'atlases.{name}.claims[{i}]': '{entry}' selects no instance of {cid} "
                                      f"(a plain id selects those on synthetic data; name one: {where})")
         out += [c for c in chosen if c.key not in {o.key for o in out}]
     return out
 
 
 # ----------------------------------------------------------------------------- key paths
-def _axis_error(axis: str, message: str, index: int | None = None) -> ConfigError:
+def _axis_error(name: str, axis: str, message: str, index: int | None = None) -> ConfigError:
     """One error naming the axis (and the value's place in its list)."""
-    where = f"robustness.axes.{axis}" + (f"[{index}]" if index is not None else "")
+    where = f"atlases.{name}.axes.{axis}" + (f"[{index}]" if index is not None else "")
     return ConfigError(f"config key '{where}': {message}")
 
 
@@ -117,18 +118,18 @@ def _inner(error: ConfigError) -> str:
     return "at " + text.removeprefix("config key ") if text.startswith("config key ") else text
 
 
-def targets_of(axis: str, config: Mapping[str, Any], atlas_datasets: Sequence[str]) -> list[list[str]]:
+def targets_of(axis: str, config: Mapping[str, Any], atlas_datasets: Sequence[str], name: str) -> list[list[str]]:
     """The config key paths an axis sets: itself, or for a dataset-level key (``datasets.<key>`` whose
     <key> names no dataset) the same key under every dataset the atlas's claims read."""
     parts = axis.split(".")
     if parts[0] not in AXIS_ROOTS:
-        raise _axis_error(axis, f"not a choice the atlas varies: a key path under one of {', '.join(AXIS_ROOTS)}")
+        raise _axis_error(name, axis, f"not a choice the atlas varies: a key path under one of {', '.join(AXIS_ROOTS)}")
     if parts[0] == "datasets" and len(parts) > 1 and parts[1] not in config["datasets"]:
         if not atlas_datasets:
-            raise _axis_error(axis, "a dataset-level key, but the atlas's claims read no dataset")
+            raise _axis_error(name, axis, "a dataset-level key, but the atlas's claims read no dataset")
         return [["datasets", d, *parts[1:]] for d in atlas_datasets]
     if len(parts) < 2:
-        raise _axis_error(axis, "names a whole section; name one key in it")
+        raise _axis_error(name, axis, "names a whole section; name one key in it")
     return [parts]
 
 
@@ -157,35 +158,36 @@ def _set(config: dict, path: Sequence[str], value: Any) -> None:
 
 
 def merged_config(base: Mapping[str, Any], overrides: Mapping[str, Any], atlas_datasets: Sequence[str],
-                  seeds: int | None) -> dict[str, Any]:
-    """The config of a variant: the base config (without its robustness section), the atlas's seeds, then
+                  seeds: int | None, name: str) -> dict[str, Any]:
+    """The config of a variant: the base config (without its atlases), the atlas's seeds, then
     the overrides."""
-    cfg = copy.deepcopy({k: v for k, v in base.items() if k != "robustness"})
+    cfg = copy.deepcopy({k: v for k, v in base.items() if k != "atlases"})
     if seeds:
         cfg["seeds"] = int(seeds)
         for spec in cfg["datasets"].values():
             if "seeds" in spec:
                 spec["seeds"] = int(seeds)
     for axis, value in overrides.items():
-        for path in targets_of(axis, base, atlas_datasets):
+        for path in targets_of(axis, base, atlas_datasets, name):
             try:
                 _set(cfg, path, value)
             except ValueError as exc:
-                raise _axis_error(axis, f"cannot set {'.'.join(path)}: {exc}") from None
+                raise _axis_error(name, axis, f"cannot set {'.'.join(path)}: {exc}") from None
     return cfg
 
 
 # ----------------------------------------------------------------------------- the variants
-def variants(config: Mapping[str, Any], atlas_datasets: Sequence[str]) -> list[Variant]:
+def variants(config: Mapping[str, Any], name: str, atlas_datasets: Sequence[str]) -> list[Variant]:
     """The baseline, one variant per value of each axis, then the joint draws (duplicates dropped)."""
     from .. import rng
 
-    rob = robustness_config(config)
-    axes = active_axes(config)
+    rob = atlas_spec(config, name)
+    axes = active_axes(rob)
     out = [Variant("baseline", {}, "baseline")]
     for axis, values in axes.items():
         out += [Variant(variant_id({axis: v}), {axis: v}, "axis", axis) for v in values]
     joint = rob.get("joint") or {}
+    # the stream's name predates the atlas's: the same draws as the single atlas before atlases were named
     draws = rng.numpy_rng(int(joint.get("seed", 0)), "robustness", "joint")
     for _ in range(int(joint.get("n", 0))):
         overrides = {}
@@ -262,20 +264,21 @@ class Atlas:
     """The variants of a plan's config and the entries they derive. It reads the plan (the config's own entries)
     and writes nothing into it: its derived entries are its own (``derived``), which the plan merges."""
 
-    def __init__(self, plan):
+    def __init__(self, plan, name: str):
         self.plan = plan
-        self.config = robustness_config(plan.config)
-        marker = _marker(plan.config, plan.schema)
+        self.name = name
+        self.config = atlas_spec(plan.config, name)
+        marker = _marker(plan.config, plan.schema, name)
         checked = marker is not None and marker.exists()
         if not checked:
-            check_section(plan.config, plan.schema)
-        self.claims = resolve_claims(plan.config)
+            check_section(plan.config, plan.schema, name)
+        self.claims = resolve_claims(plan.config, name)
         self.claim_keys = [c.key for c in self.claims]
         self.table_names = tuple(dict.fromkeys(p for c in self.claims for p in c.panels))
         self.panel_names = tuple(dict.fromkeys(p.removesuffix(EPOCHS_SUFFIX) for p in self.table_names))
         self.datasets = atlas_datasets(plan.config, self.panel_names)
         self.derived = Derived()
-        self.variants = [self._derive(v) for v in variants(plan.config, self.datasets)]
+        self.variants = [self._derive(v) for v in variants(plan.config, name, self.datasets)]
         self.by_id = {vp.variant.id: vp for vp in self.variants}
         if not checked:
             self._check_every_axis_matters()
@@ -285,7 +288,7 @@ class Atlas:
     def _derive(self, variant: Variant) -> VariantPlan:
         from .plan import Plan
 
-        cfg = merged_config(self.plan.config, variant.overrides, self.datasets, self.config.get("seeds"))
+        cfg = merged_config(self.plan.config, variant.overrides, self.datasets, self.config.get("seeds"), self.name)
         vplan = Plan(cfg, schema=self.plan.schema, validate=False)
         out = VariantPlan(variant, cfg, table_names=self.table_names)
         for panel in self.panel_names:
@@ -338,7 +341,7 @@ class Atlas:
         for a in spec["algorithms"]:
             names = {self._algorithm(vplan, d, m, a) for d, m in zip(vplan.panel_datasets(panel), members)}
             if len(names) > 1:  # a family whose members resolve an algorithm differently
-                raise ConfigError(f"config key 'robustness': panel '{panel}' runs '{a}' differently on the "
+                raise ConfigError(f"config key 'atlases.{self.name}': panel '{panel}' runs '{a}' differently on the "
                                   f"members of its dataset family; the atlas cannot vary it")
             algorithms.append(names.pop())
         family = spec["dataset"] in vplan.families
@@ -356,11 +359,11 @@ class Atlas:
     def _check_every_axis_matters(self) -> None:
         """An axis whose values change no run and no setting that the claims read is a mistake (a key of a panel or
         an algorithm that no listed claim reads): one error naming it."""
-        axes = active_axes(self.plan.config)
+        axes = active_axes(self.config)
         for vp in self.variants:
             if vp.variant.kind == "axis" and not any(self.affected(vp.variant.id).values()):
                 axis, value = vp.variant.axis, vp.variant.overrides[vp.variant.axis]
-                raise _axis_error(axis, f"{canonical_json(value)} changes no run and no setting that the claims "
+                raise _axis_error(self.name, axis, f"{canonical_json(value)} changes no run and no setting that the claims "
                                         f"{', '.join(self.claim_keys)} read (with it every run they read is the "
                                         f"baseline's: the value may be the one the baseline already uses there, "
                                         f"through a default or another key); drop it, or add a claim that reads it",
@@ -369,8 +372,8 @@ class Atlas:
     # ------------------------------------------------------------------ what the rules read
     def claims_spec(self, variant: str) -> dict[str, Any]:
         vp = self.by_id[variant]
-        return {"variant": variant, "overrides": vp.variant.overrides, "claims": self.claim_keys,
-                "settings": {k: v for k, v in vp.config["claims"].items() if k != "panels"}}
+        return {"atlas": self.name, "variant": variant, "overrides": vp.variant.overrides, "claims": self.claim_keys,
+                "settings": dict(vp.config["claims"])}
 
     def runs(self, variant: str) -> set[str]:
         """The run artifacts behind a variant's panels."""
@@ -387,7 +390,7 @@ class Atlas:
                 for c in self.claims}
 
     def summary_spec(self) -> dict[str, Any]:
-        """What results/robustness.csv records about each variant (the robustness rule's params)."""
+        """What the atlas's summary records about each variant (its step's params)."""
         base_runs = self.runs("baseline")
         out = []
         for vp in self.variants:
@@ -396,8 +399,8 @@ class Atlas:
                         "overrides": vp.variant.overrides, "train_cells": len(runs),
                         "train_cells_new": len(runs - base_runs) if vp.variant.id != "baseline" else len(runs),
                         "affected": self.affected(vp.variant.id)})
-        return {"claims": self.claim_keys, "seeds": self.seeds_per_cell("baseline"),
-                "config_seeds": self.seeds_per_cell(None), "variants": out}
+        return {"atlas": self.name, "title": self.config.get("title", self.name), "claims": self.claim_keys,
+                "seeds": self.seeds_per_cell("baseline"), "config_seeds": self.seeds_per_cell(None), "variants": out}
 
     def seeds_per_cell(self, variant: str | None) -> int:
         """The seeds of a cell of a variant's panels (None: the config's own panels); the largest where datasets
@@ -413,14 +416,15 @@ def atlas_datasets(config: Mapping[str, Any], panels: Sequence[str]) -> list[str
 
 
 # ----------------------------------------------------------------------------- validation
-def _marker(config: Mapping[str, Any], schema: Mapping[str, Any]):
+def _marker(config: Mapping[str, Any], schema: Mapping[str, Any], name: str):
     """Where a working directory remembers that this atlas passed its checks (named by the hashes of the config,
     the schema and the code of every module the atlas imports): the atlas is checked when it is first built in a
     working directory (its targets asked for), not on every call, and a config whose atlas does not concern the
     targets is never held up by it."""
     from .. import codehash
 
-    return validation._validated_marker({"robustness atlas": config, "code": codehash.code_hashes((__name__,))}, schema)
+    return validation._validated_marker({"atlas": name, "config": config, "code": codehash.code_hashes((__name__,))},
+                                        schema)
 
 
 def _remember(marker) -> None:
@@ -432,39 +436,39 @@ def _remember(marker) -> None:
             pass
 
 
-def check_section(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
-    """The robustness section beyond its schema: claims that exist, axes that name a key the claims' runs or
-    settings use (the last, once the variants are derived: :meth:`Atlas._check_every_axis_matters`), values the
-    schema accepts at that key and that differ from the baseline's, and joint draws that are valid configs. One
-    ConfigError naming the axis (or claim), before any job."""
-    rob = robustness_config(config)
-    if not rob:
-        return
-    claims = resolve_claims(config)
+def check_section(config: Mapping[str, Any], schema: Mapping[str, Any], name: str) -> None:
+    """An atlas beyond its schema: claims that exist, axes that name a key the claims' runs or settings use (the
+    last, once the variants are derived: :meth:`Atlas._check_every_axis_matters`), values the schema accepts at
+    that key and that differ from the baseline's, and joint draws that are valid configs. One ConfigError naming
+    the axis (or claim), before any job."""
+    rob = atlas_spec(config, name)
+    claims = resolve_claims(config, name)
     panels = list(dict.fromkeys(p.removesuffix(EPOCHS_SUFFIX) for c in claims for p in c.panels))
     for panel in panels:
         if panel not in config["panels"]:
-            raise ConfigError(f"config key 'robustness.claims': the claims read panel '{panel}', which is not "
+            raise ConfigError(f"config key 'atlases.{name}.claims': the claims read panel '{panel}', which is not "
                               f"defined under 'panels'")
     datasets = atlas_datasets(config, panels)
     seeds = rob.get("seeds")
-    for axis, values in active_axes(config).items():
-        paths_ = targets_of(axis, config, datasets)
+    for axis, values in active_axes(rob).items():
+        paths_ = targets_of(axis, config, datasets, name)
         if paths_[0][0] == "panels" and paths_[0][-1] == "per_epoch_alphas":
-            raise _axis_error(axis, "which alphas a panel records after every epoch is not a choice the atlas varies")
+            raise _axis_error(name, axis, "which alphas a panel records after every epoch is not a choice the atlas "
+                                          "varies")
         for i, value in enumerate(values):
             shown = canonical_json(value)
             if all(_get(config, path) == value for path in paths_):
-                raise _axis_error(axis, f"{shown} equals the baseline's value: list only alternatives to it", i)
-            merged = merged_config(config, {axis: value}, datasets, seeds)
+                raise _axis_error(name, axis, f"{shown} equals the baseline's value: list only alternatives to it", i)
+            merged = merged_config(config, {axis: value}, datasets, seeds, name)
             try:
                 validation.validate(merged, schema, remember=False)
             except ConfigError as exc:
-                raise _axis_error(axis, f"{shown} makes the config invalid, {_inner(exc)}", i) from None
-    for variant in variants(config, datasets):
+                raise _axis_error(name, axis, f"{shown} makes the config invalid, {_inner(exc)}", i) from None
+    for variant in variants(config, name, datasets):
         if variant.kind == "joint":
             try:
-                validation.validate(merged_config(config, variant.overrides, datasets, seeds), schema, remember=False)
+                validation.validate(merged_config(config, variant.overrides, datasets, seeds, name), schema,
+                                    remember=False)
             except ConfigError as exc:
-                raise ConfigError(f"config key 'robustness.joint': the draw {variant.describe()} is not a "
+                raise ConfigError(f"config key 'atlases.{name}.joint': the draw {variant.describe()} is not a "
                                   f"valid config: {exc}") from None

@@ -41,9 +41,9 @@ def describe_data(plan, datasets) -> str:
 
 
 def figure(plan, name: str) -> str:
-    from ..figures.catalog import FIGURES
+    from ..figures.catalog import spec_of
 
-    spec = FIGURES[name]
+    spec = spec_of(name, plan.atlas_curves())
     datasets = {d for p in spec.panel_names() for d in plan.panel_datasets(p)}
     return rst_escape(f"{spec.caption} {describe_data(plan, datasets)}")
 

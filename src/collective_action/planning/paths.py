@@ -20,6 +20,8 @@ WILDCARDS = {
     "panel": r"[A-Za-z0-9_]+",
     "figure": r"[A-Za-z0-9_]+",
     "variant": r"baseline|v[0-9a-f]{8}",
+    "study": r"[A-Za-z0-9_]+",
+    "atlas": r"[A-Za-z0-9_]+",
 }
 
 
@@ -55,11 +57,10 @@ def _artifacts() -> dict[str, Artifact]:
 ARTIFACTS = _artifacts()
 
 
-ATLAS_INPUT = "robustness"  # the claims rule's input naming results/robustness.csv beside the panels' tables
 DERIVED = "__"  # a derived entry's name: <name>__<8 hex digits of what it holds> (the robustness atlas's variants)
 DERIVED_SUFFIX = r"__[0-9a-f]{8}"
 
-EXTERNAL_RULE_SUFFIX = "_image"  # poison_image, train_image: the same steps on external data
+EXTERNAL_RULE_SUFFIX = "_external"  # poison_external, train_external: the same steps on external data
 
 
 def step_of(rule: str) -> str:

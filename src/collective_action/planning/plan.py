@@ -5,7 +5,6 @@ and params, :mod:`captions` into report captions, :mod:`paths` names the artifac
 """
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Mapping
 from itertools import product
@@ -47,14 +46,6 @@ def expand_datasets(datasets: Mapping[str, Any]) -> tuple[dict[str, dict], dict[
     return concrete, families
 
 
-def claim_panels(config: Mapping[str, Any]) -> list[str]:
-    """``claims.panels`` as one list: a plain list, or the union of its named sets in order (an overlay adds a set)."""
-    panels = config["claims"]["panels"]
-    if isinstance(panels, Mapping):
-        return list(dict.fromkeys(p for members in panels.values() for p in (members or [])))
-    return list(panels)
-
-
 class Plan:
     """The validated config resolved: its datasets (families expanded), algorithms and panels, and the
     targets. Resolving a config builds nothing else.
@@ -76,29 +67,72 @@ class Plan:
         self.algorithms: dict[str, dict] = {k: dict(v) for k, v in config["algorithms"].items()}
         self.panels: dict[str, dict] = {k: dict(v) for k, v in config["panels"].items()}
         self._make_atlas = atlas
+        self._atlases: dict[str, Any] = {}
 
-    # ------------------------------------------------------------------ the robustness atlas
-    @functools.cached_property
-    def atlas(self):
-        """The robustness atlas of this config, built on first use."""
+    # ------------------------------------------------------------------ the robustness atlases
+    def atlas(self, name: str):
+        """The robustness atlas ``name`` (``atlases.<name>``), built on first use."""
+        if name not in (self.config.get("atlases") or {}):
+            raise ConfigError(f"config key 'atlases': no atlas named '{name}' (defined: "
+                              f"{', '.join(self.config.get('atlases') or {}) or 'none'})")
         if self._make_atlas is None:
-            raise ConfigError("this plan was made without its atlas (Plan(..., atlas=Atlas)), and a derived "
-                              "name or an atlas target needs it")
-        return self._make_atlas(self)
+            raise ConfigError("this plan was made without its atlases (Plan(..., atlas=Atlas)), and a derived "
+                              "name or an atlas target needs them")
+        if name not in self._atlases:
+            self._atlases[name] = self._make_atlas(self, name)
+        return self._atlases[name]
 
-    def atlas_in_claims(self) -> bool:
-        """Whether claims.md carries the atlas's "holds in k of n" (robustness.in_claims)."""
-        return bool((self.config.get("robustness") or {}).get("in_claims"))
+    def atlas_names(self) -> list[str]:
+        return list(self.config.get("atlases") or {})
+
+    def atlas_curves(self) -> dict[str, list[str]]:
+        """Per atlas, the claims whose effects its curve figure draws (``curves``; default its first three)."""
+        return {name: list(spec.get("curves") or spec["claims"][:3])
+                for name, spec in (self.config.get("atlases") or {}).items()}
 
     def _lookup(self, kind: str, name: str):
-        """An entry of ``kind`` ('datasets', 'algorithms', 'panels', 'families') by name: the config's, or one the
-        atlas derived."""
+        """An entry of ``kind`` ('datasets', 'algorithms', 'panels', 'families') by name: the config's, or one an
+        atlas derived (every atlas is built to find it: their derived names are hashes of what they hold, so two
+        atlases that agree on an entry share it)."""
         own = getattr(self, kind)
         if name in own:
             return own[name]
         if DERIVED in name:
-            return getattr(self.atlas.derived, kind)[name]
+            for atlas in self.atlas_names():
+                derived = getattr(self.atlas(atlas).derived, kind)
+                if name in derived:
+                    return derived[name]
         raise KeyError(name)
+
+    def derived_panels(self) -> dict[str, dict]:
+        """Every panel the atlases derived."""
+        return {k: v for a in self.atlas_names() for k, v in self.atlas(a).derived.panels.items()}
+
+    # ------------------------------------------------------------------ studies
+    def studies(self) -> dict[str, dict]:
+        return {k: dict(v) for k, v in self.config["studies"].items()}
+
+    def study(self, name: str) -> dict[str, Any]:
+        try:
+            return dict(self.config["studies"][name])
+        except KeyError:
+            raise ConfigError(f"config key 'studies': no study named '{name}' "
+                              f"(defined: {', '.join(self.config['studies'])})") from None
+
+    def study_of(self, panel: str) -> str:
+        """The study that builds a panel (the config checks that exactly one does)."""
+        return next(name for name, s in self.config["studies"].items() if panel in s["panels"])
+
+    def study_tables(self, name: str) -> dict[str, str]:
+        """The tables a study's claims read, keyed as the claims name them: each panel's ('<panel>') and its
+        per-epoch table where it has one ('<panel>_epochs'), its own panels first, then those it reads."""
+        study = self.study(name)
+        out = {}
+        for panel in [*study["panels"], *study.get("reads", [])]:
+            out[panel] = paths.path("table", panel=panel)
+            if self.panel(panel).get("per_epoch_alphas"):
+                out[f"{panel}_epochs"] = paths.path("epoch_table", panel=panel)
+        return out
 
     # ------------------------------------------------------------------ datasets
     def dataset_spec(self, dataset: str) -> dict[str, Any]:
@@ -182,39 +216,43 @@ class Plan:
         a panel records per epoch, so a cell of the config's own is read by the config's panels alone)."""
         panels = dict(self.panels)
         if DERIVED in dataset or DERIVED in algorithm:
-            panels.update(self.atlas.derived.panels)
+            panels.update(self.derived_panels())
         for name, p in panels.items():
             if (p.get("per_epoch_alphas") and algorithm in p["algorithms"] and alpha in p["per_epoch_alphas"]
                     and alpha_val in p["alpha_vals"] and dataset in self.panel_datasets(name)):
                 return True
         return False
 
-    def claim_panels(self) -> list[str]:
-        """The panels whose tables the claims read: ``claims.panels``, a list or named sets read in order."""
-        return claim_panels(self.config)
-
-    def panel_available(self, panel: str) -> bool:
-        return panel in self.config["panels"]
-
     def on_request(self, panel: str) -> bool:
-        """Whether a panel is built only when asked for (its own 'on_request', or external data)."""
-        return bool(self.panel(panel).get("on_request")) or self.needs_external_data(panel)
+        """Whether a panel is built only when asked for: its study is not a default one, or it needs external
+        data."""
+        return not self.study(self.study_of(panel)).get("default") or self.needs_external_data(panel)
 
     def needs_external_data(self, panel: str) -> bool:
         return any(not is_synthetic(self.dataset_spec(d)) for d in self.panel_datasets(panel))
 
     # ------------------------------------------------------------------ targets
-    def default_targets(self) -> list[str]:
-        """Every figure, table and claim that needs no external data and is not built on request only."""
+    def study_targets(self, name: str) -> list[str]:
+        """What building a study means: its panels' tables (and per-epoch tables), the figures that draw only its
+        panels (and those it reads), and its claims."""
         from ..figures.catalog import FIGURES
 
-        panels = [p for p in self.config["panels"] if not self.on_request(p)]
+        study = self.study(name)
+        panels = list(study["panels"])
+        readable = set(panels) | set(study.get("reads", []))
         figures = [f for f, spec in FIGURES.items()
-                   if not spec.on_request and all(self.panel_available(p) and not self.on_request(p)
-                                                  for p in spec.panel_names())]
-        epoch_tables = [paths.path("epoch_table", panel=p) for p in panels
-                        if self.config["panels"][p].get("per_epoch_alphas")]
-        atlas = [paths.path("figure", figure=f) for f, spec in FIGURES.items() if spec.on_request and
-                 spec.atlas] if self.atlas_in_claims() else []
+                   if spec.panel_names() and set(spec.panel_names()) <= readable
+                   and set(spec.panel_names()) & set(panels)]
+        epoch_tables = [paths.path("epoch_table", panel=p) for p in panels if self.panel(p).get("per_epoch_alphas")]
         return ([paths.path("figure", figure=f) for f in figures] + [paths.path("table", panel=p) for p in panels]
-                + epoch_tables + [paths.path("claims_csv"), paths.path("claims_md")] + atlas)
+                + epoch_tables + [paths.path("claims_csv", study=name), paths.path("claims_md", study=name)])
+
+    def atlas_targets(self, name: str) -> list[str]:
+        return [paths.path("atlas_csv", atlas=name), paths.path("atlas_md", atlas=name),
+                paths.path("figure", figure=f"atlas_{name}"), paths.path("figure", figure=f"atlas_{name}_curve")]
+
+    def default_targets(self) -> list[str]:
+        """Every study marked default whose panels need no external data: its tables, figures and claims."""
+        return [t for name, study in self.config["studies"].items()
+                if study.get("default") and not any(self.needs_external_data(p) for p in study["panels"])
+                for t in self.study_targets(name)]

@@ -1,5 +1,5 @@
-"""The robustness atlas's steps: each variant's claims from that variant's tables, and the summary over variants
-(results/robustness.csv and robustness.md)."""
+"""A robustness atlas's steps: each variant's claims from that variant's tables, and the summary over the variants
+(results/atlas/<atlas>/summary.csv and .md)."""
 from __future__ import annotations
 
 from ..planning import paths
@@ -7,17 +7,17 @@ from .base import PKG
 from .claims import Claims
 
 
-class RobustnessClaims(Claims):
-    """The atlas's claims under one variant, from that variant's tables."""
+class AtlasClaims(Claims):
+    """An atlas's claims under one variant, from that variant's tables."""
 
-    name = "robustness_claims"
-    artifacts = {"variant_claims": "results/robustness/claims/{variant}.csv"}
+    name = "atlas_claims"
+    artifacts = {"atlas_variant": "results/atlas/{atlas}/claims/{variant}.csv"}
 
     def inputs(self, wc):
-        return self.plan.atlas.by_id[wc.variant].tables()
+        return self.plan.atlas(wc.atlas).by_id[wc.variant].tables()
 
     def spec(self, wc):
-        return self.plan.atlas.claims_spec(wc.variant)
+        return self.plan.atlas(wc.atlas).claims_spec(wc.variant)
 
     @staticmethod
     def run(job) -> None:
@@ -26,18 +26,19 @@ class RobustnessClaims(Claims):
         core.build_variant(table_paths=dict(job.input.items()), spec=job.params.spec, output_csv=job.output[0])
 
 
-class Robustness(Claims):
-    """results/robustness.csv (one row per claim and variant) and robustness.md, from every variant's claims."""
+class AtlasSummary(Claims):
+    """One row per claim and variant, and per claim how many variants reproduce it, from every variant's claims."""
 
-    name = "robustness"
+    name = "atlas"
     entry = "claims.atlas"
-    artifacts = {"robustness_csv": "results/robustness.csv", "robustness_md": "results/robustness.md"}
+    artifacts = {"atlas_csv": "results/atlas/{atlas}/summary.csv", "atlas_md": "results/atlas/{atlas}/summary.md"}
 
-    def inputs(self, wc=None):
-        return {vp.variant.id: paths.path("variant_claims", variant=vp.variant.id) for vp in self.plan.atlas.variants}
+    def inputs(self, wc):
+        return {vp.variant.id: paths.path("atlas_variant", atlas=wc.atlas, variant=vp.variant.id)
+                for vp in self.plan.atlas(wc.atlas).variants}
 
-    def spec(self, wc=None):
-        return self.plan.atlas.summary_spec()
+    def spec(self, wc):
+        return self.plan.atlas(wc.atlas).summary_spec()
 
     def code_roots(self, wc=None):
         return [f"{PKG}.{self.entry}", f"{PKG}.claims.core"]

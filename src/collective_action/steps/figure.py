@@ -9,13 +9,23 @@ class Figure(Step):
     entry = "figures"
     artifacts = {"figure": "figures/{figure}.pdf"}
 
+    def _atlas(self, figure: str) -> dict | None:
+        """{name, curves} of the atlas whose figure this is, if it is one."""
+        for name, curves in self.plan.atlas_curves().items():
+            if figure in (f"atlas_{name}", f"atlas_{name}_curve"):
+                return {"name": name, "curves": curves}
+        return None
+
     def _spec(self, figure: str):
         from ..configuration.errors import ConfigError
-        from ..figures.catalog import FIGURES
+        from ..figures.catalog import FIGURES, spec_of
 
-        if figure not in FIGURES:
-            raise ConfigError(f"unknown figure '{figure}' (known: {', '.join(sorted(FIGURES))})")
-        return FIGURES[figure]
+        atlas = self._atlas(figure)
+        spec = spec_of(figure, {atlas["name"]: atlas["curves"]} if atlas else {})
+        if spec is None:
+            known = sorted(FIGURES) + [f"atlas_{a}{s}" for a in self.plan.atlas_names() for s in ("", "_curve")]
+            raise ConfigError(f"unknown figure '{figure}' (known: {', '.join(known)})")
+        return spec
 
     def inputs(self, wc):
         return {k: v for panel in self._spec(wc.figure).panels for k, v in panel.inputs(self.plan).items()}
@@ -26,15 +36,17 @@ class Figure(Step):
         from ..configuration.merge import deep_merge
 
         figures = self.plan.config["figures"]
+        atlas = self._atlas(wc.figure)
         return {"figure": wc.figure, "style": deep_merge(figures["style"], figures.get(wc.figure)),
                 "confidence": self.plan.config["claims"]["confidence"],
-                "panels": [panel.params(self.plan) for panel in self._spec(wc.figure).panels]}
+                "panels": [panel.params(self.plan) for panel in self._spec(wc.figure).panels],
+                **({"atlas": atlas} if atlas else {})}
 
     def code_roots(self, wc):
-        from ..figures.catalog import MODULES
+        from ..figures.catalog import module_of
 
         self._spec(wc.figure)
-        return [*super().code_roots(wc), f"{PKG}.figures.panels", MODULES[wc.figure]]
+        return [*super().code_roots(wc), f"{PKG}.figures.panels", module_of(wc.figure)]
 
     @staticmethod
     def run(job) -> None:

@@ -4,7 +4,7 @@
 The Snakefile uses this module, so it imports torch only inside :func:`check_device`, and only
 for ``device: cuda`` (the Snakefile must stay fast: ``snakemake -n`` answers in about a second).
 
-- :func:`training_gpus`: the ``gpu`` resource of an image training job (rule ``train_image``).
+- :func:`training_gpus`: the ``gpu`` resource of an image training job (rule ``train_external``).
   One per job unless ``device`` is ``cpu``, so ``snakemake --cores 8 --resources gpu=1`` runs
   one image training at a time on the machine's GPU while other jobs use the remaining cores,
   and the SLURM executor asks for one GPU per image training (``--gpus=1``). ``auto`` counts

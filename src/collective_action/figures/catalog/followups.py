@@ -92,12 +92,12 @@ FIGURES = {
         (Curves("privacy", title="(a) success, by privacy level"),
          Curves("privacy", value="accuracy", title="(b) clean test accuracy", legend=False),
          Curves("privacy_clip", title="(c) epsilon 1: clipping norm C")),
-        PRIVACY_CAPTION + " On the 2D data of Fig 1b (its cells shared).", on_request=True),
+        PRIVACY_CAPTION + " On the 2D data of Fig 1b (its cells shared)."),
     "followup_privacy_text": FigureSpec(
         (Curves("privacy_text", xscale="log", title="(a) success, by privacy level"),
          Curves("privacy_text", value="accuracy", xscale="log", title="(b) clean test accuracy", legend=False),
          Curves("privacy_clip_text", xscale="log", title="(c) epsilon 1: clipping norm C")),
-        PRIVACY_CAPTION + " On text (text_bag; the STAND-IN unless sources.resumes is the corpus).", on_request=True),
+        PRIVACY_CAPTION + " On text (text_bag; the STAND-IN unless sources.resumes is the corpus)."),
     "followup_adversarial": FigureSpec(
         (Sweep("adversarial_radius", per="signal_linf", xlabel="radius / the signal's mean l-inf size",
                title="(a) 2D: success by radius"),
@@ -105,7 +105,7 @@ FIGURES = {
         "Weng et al. 2020 and its follow-up on our 2D data: success against PGD adversarial training (3 steps, "
         "l-infinity) as a function of its radius over the signal's own size, the mean l-infinity norm of g(x) - x "
         "over the collective (0.5 on 2D, where half the members do not move and the others move by 2|x2|, at most "
-        "2); one line per alpha (radius 0: ERM); (b) clean accuracy. Claim W1.", on_request=True),
+        "2); one line per alpha (radius 0: ERM); (b) clean accuracy. Claim W1."),
     "followup_adversarial_images": FigureSpec(
         (Sweep("adversarial_fashion", per="signal_linf", xlabel="radius / 2 (the signal's size, 0-255 scale)",
                title="(a) Fashion-MNIST"),
@@ -113,7 +113,7 @@ FIGURES = {
                title="(b) CIFAR-10")),
         "Weng et al. 2020 and its follow-up at CPU scale: success of the +2 pixel grid (l-infinity size 2 on the "
         "0-255 scale) against PGD adversarial training at radii 1, 2, 4 and 8 (radius 0: ERM), one line per alpha. "
-        "Claim W1 on images.", on_request=True),
+        "Claim W1 on images."),
     "followup_collectives": FigureSpec(
         (BesideAlone("collectives_same", alone_1="alone", alone_2="alone_same_2", title="(a) same signal, MLP"),
          BesideAlone("collectives_diff", alone_1="alone", alone_2="alone_diff_2", title="(b) different signals, MLP"),
@@ -125,8 +125,7 @@ FIGURES = {
         "success beside the other (solid; dotted: the Bayes classifier of the poisoned distribution) and alone at "
         "the same size (dashed). (a, c) the same signal g(x) = (x1, -|x2|) with targets 1 and 0 (K1); (b, d) "
         "different signals, (x1, -|x2|) and (-|x1|, x2), both with target 1 (K2); (a, b) the paper's MLP, (c, d) "
-        "logistic regression (K3). ERM, last epoch, mean and Student-t interval over seeds.", max_columns=2,
-        on_request=True),
+        "logistic regression (K3). ERM, last epoch, mean and Student-t interval over seeds.", max_columns=2),
     "followup_collectives_text": FigureSpec(
         (BesideAlone("collectives_same_text", alone_1="text_alpha", alone_2="alone_same_2_text",
                      title="(a) same token, two targets"),
@@ -134,5 +133,5 @@ FIGURES = {
                      title="(b) two tokens, one target")),
         "Karan et al. 2025 on text: two collectives of equal size, each one's success beside the other (solid) and "
         "alone (dashed). (a) the token 'zqx' with targets classes[0] and classes[1] (K1); (b) 'zqx' and 'vqz', both "
-        "with target classes[0] (K2). ERM on text_bag.", on_request=True),
+        "with target classes[0] (K2). ERM on text_bag."),
 }

@@ -1,8 +1,10 @@
-"""The robustness atlas's figures (on request): every claim's verdict under every variant, and specification
-curves of three effects, drawn from results/robustness.csv alone."""
+"""A robustness atlas's figures (on request; one pair per atlas, ``atlas_<name>`` and ``atlas_<name>_curve``):
+every claim's verdict under every variant, and specification curves of chosen effects, drawn from the atlas's
+summary alone."""
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +14,8 @@ from ..panels import FigureSpec, Panel
 
 VERDICT_COLORS = {"reproduced": "#4daf4a", "not reproduced": "#e41a1c", "inconclusive": "#ff7f00",
                   "cannot be decided": "#984ea3", "measured": "#377eb8", "not run": "#bdbdbd"}
-KEY = "robustness"
+KEY = "atlas"
+REFERENCES = {"C14@fig1b": "paper_crossing"}  # a claims setting holding the paper's value of a claim's effect
 
 
 def variant_order(rows):
@@ -36,15 +39,16 @@ def holds_label(rows, key: str) -> str:
 
 @dataclass(frozen=True)
 class AtlasPanel(Panel):
-    """A panel drawn from results/robustness.csv alone (no config panel of its own)."""
+    """A panel drawn from an atlas's summary alone (no config panel of its own)."""
 
     panel: str = ""
+    atlas: str = ""
 
     def panel_names(self):
         return ()
 
     def inputs(self, plan):
-        return {KEY: paths.path("robustness_csv")}
+        return {KEY: paths.path("atlas_csv", atlas=self.atlas)}
 
 
 @dataclass(frozen=True)
@@ -143,22 +147,22 @@ class SpecCurve(AtlasPanel):
         below.set_xlabel("variants, sorted by the effect")
 
 
-FIGURES = {
-    "robustness": FigureSpec(
-        (Verdicts(title="Robustness atlas: verdicts by variant"),),
-        "The robustness atlas: every claim it re-checks (rows) under every variant (columns: the atlas's baseline, "
-        "outlined; each axis's values one at a time, grouped by axis; the random joint draws), coloured by "
-        "verdict. A faded cell: that variant changes no run and no setting the claim reads, so its verdict is the "
-        "baseline's. From results/robustness.csv.",
-        on_request=True, atlas=True),
-    "robustness_curve": FigureSpec(
-        (SpecCurve(claim="C1@fig1b", title="C1: JTT minus ERM, small alpha"),
-         SpecCurve(claim="C6@fig4_2d", title="C6: CVaR-DRO minus ERM, alpha_val dependence"),
-         SpecCurve(claim="C14@fig1b", title="Fig 1b's crossing (C14)", reference="paper_crossing")),
-        "Specification curves of the robustness atlas: for C1 (JTT's success minus ERM's at small alpha), C6 "
-        "(how much more CVaR-DRO's success moves with alpha_val than ERM's) and C14 (the alpha at which JTT's "
-        "success falls to ERM's; dashed: the paper's, claims.paper_crossing), the main effect with its 95% interval in the baseline "
-        "(circled) and in every variant that changes what the claim reads, sorted; colour: the verdict; beneath, "
-        "the choices each variant makes. From results/robustness.csv.",
-        on_request=True, atlas=True, bottom=0.5),
-}
+def atlas_figures(atlas: str, curves: Sequence[str]) -> dict[str, FigureSpec]:
+    """The two figures of the atlas ``atlas``: its verdicts, and the specification curves of the claims ``curves``."""
+    return {
+        f"atlas_{atlas}": FigureSpec(
+            (Verdicts(atlas=atlas, title=f"Robustness atlas '{atlas}': verdicts by variant"),),
+            f"The robustness atlas '{atlas}': every claim it re-checks (rows) under every variant (columns: the "
+            "atlas's baseline, outlined; each axis's values one at a time, grouped by axis; the random joint draws), "
+            "coloured by verdict. A faded cell: that variant changes no run and no setting the claim reads, so its "
+            f"verdict is the baseline's. From results/atlas/{atlas}/summary.csv."),
+        f"atlas_{atlas}_curve": FigureSpec(
+            tuple(SpecCurve(atlas=atlas, claim=c, title=c, reference=REFERENCES.get(c, "")) for c in curves),
+            f"Specification curves of the robustness atlas '{atlas}': for each of {', '.join(curves)}, the claim's "
+            "main effect with its 95% interval in the baseline (circled) and in every variant that changes what the "
+            "claim reads, sorted; colour: the verdict; dashed: the paper's value where it gives one; beneath, the "
+            f"choices each variant makes. From results/atlas/{atlas}/summary.csv.", bottom=0.5),
+    }
+
+
+FIGURES: dict[str, FigureSpec] = {}  # per atlas: :func:`atlas_figures` (the catalogue's spec_of finds them)
