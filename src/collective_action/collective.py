@@ -94,7 +94,7 @@ def poison(
 ) -> None:
     """Write the poisoned cell; ``record`` is the config slice kept as provenance (the rule's params);
     ``collective_2`` ({alpha, signal}) declares a second collective, training split only; ``stream`` names
-    the random streams that draw the collectives (the dataset's own name unless a robustness variant of a
+    the random streams that draw the collectives (the dataset's own name unless an atlas's variant of a
     dataset draws the collectives of the dataset it derives from)."""
     stream = stream or dataset
     second = dict(collective_2) if collective_2 else None

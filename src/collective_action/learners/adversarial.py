@@ -15,7 +15,7 @@ Token ids have no continuous scale, so on text the attack perturbs the token emb
 in the l-infinity ball of radius eps in embedding units (every coordinate of every token's
 embedding moves by at most eps), with the same random start, steps and step size; padding
 positions are not perturbed, and nothing is clamped (embeddings have no range). The model's
-banks provide the hooks (``text_models``: ``forward(ids, embedding_offset)``, ``embed_dim``,
+banks provide the hooks (``models/text.py``: ``forward(ids, embedding_offset)``, ``embed_dim``,
 ``pad_id``).
 """
 from __future__ import annotations
@@ -91,7 +91,7 @@ class Adversarial(Learner):
         positions, in the l-infinity ball of radius eps."""
         if not hasattr(self.model, "embed_dim"):
             raise ValueError("adversarial training on inputs without a continuous scale (token ids) perturbs token "
-                             "embeddings, and this model has no embedding hooks: use a text model (text_models)")
+                             "embeddings, and this model has no embedding hooks: use a text model (models/text.py)")
 
         def gradient(delta):
             delta = delta.requires_grad_(True)

@@ -17,7 +17,7 @@ MLP bank an exact shortcut computes the per-sample norms of each linear layer fr
 its inputs and output gradients and the clipped sum as one matmul, without ever
 forming per-sample gradients ("ghost clipping"; tests check it against the
 generic path), and so does the mean-pooled text bag's bank for its embedding table
-and head (``text_models.BagBank.logits_and_grad_sq_norms``; the clipped sum is then
+and head (``models.text.BagBank.logits_and_grad_sq_norms``; the clipped sum is then
 one backward pass of the clip-weighted loss). Privacy is accounted with opacus's RDP
 accountant.
 

@@ -1,6 +1,6 @@
 """The workflow plan: the validated config, its datasets and algorithms resolved, and the targets.
 
-The Snakefile builds one :class:`Plan`; :mod:`jobs` turns it into each step's inputs
+The Snakefile builds one :class:`Plan`; ``steps.jobs`` turns it into each step's inputs
 and params, :mod:`captions` into report captions, :mod:`paths` names the artifacts.
 """
 from __future__ import annotations

@@ -17,7 +17,7 @@ class Builder:
     source_parameter = None  # a dataset key naming the one of ``sources`` to read (the others are not needed)
     parameters = {}
     required = ["n_val"]
-    data_kind = "image"  # uint8 NCHW images; the signals and models that take them say so (checks.py)
+    data_kind = "image"  # uint8 NCHW images; the signals and models that take them say so (configuration/checks.py)
     n_classes = None  # labels 0 .. n_classes - 1, or the name of the dataset key that lists them; None: unknown
     family = None
     description = ""

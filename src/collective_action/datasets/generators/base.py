@@ -18,7 +18,7 @@ def _grid(per_axis: int = 1000) -> np.ndarray:
 
 class Generator:
     n_classes = 2  # labels 0 .. n_classes - 1 (the config's target labels are checked against it)
-    data_kind = "synthetic"  # what its inputs are: the signals and models that take them say so (checks.py)
+    data_kind = "synthetic"  # what its inputs are: the signals and models that take them say so (configuration/checks.py)
     bounds = SQUARE
     parameters = {}
     required = ["n_train", "n_val", "n_test"]
