@@ -59,7 +59,7 @@ def test_missing_panel_is_not_run():
     out = claims.evaluate_claims({}, CFG)
     assert set(out["verdict"]) == {claims.NOT_RUN}
     assert list(out.columns) == ["claim", "figure", "statement", "measured", "verdict", "contradicted", "sensitivity", "basis", "n",
-                                 "margin", "effect", "effect_mean", "effect_low", "effect_high", "key"]
+                                 "margin", "effect", "effect_mean", "effect_low", "effect_high", "explanation", "key"]
     assert out["key"].is_unique
 
 

@@ -71,6 +71,7 @@ rule figure:
             category="Figures",
         ),
         paths.pattern("figure") + ".prov.json",
+        paths.pattern("figure_png"),
     log:
         "logs/figure/{figure}.log",
     conda:
@@ -78,6 +79,28 @@ rule figure:
     params:
         spec=JOBS["figure"].params,
         caption=lambda wc: captions.figure(PLAN, wc.figure),
+    script:
+        STEP_SCRIPT
+
+
+# results/findings.md: a table at a glance, then a section per study and per atlas, from whatever is built
+# (the default studies are its inputs; the others are read where they exist, and never built by it).
+rule findings:
+    input:
+        unpack(JOBS["findings"].inputs),
+    output:
+        report(
+            paths.pattern("findings"),
+            caption="../report/findings.rst",
+            category="Findings",
+        ),
+        paths.pattern("findings") + ".prov.json",
+    log:
+        "logs/findings.log",
+    conda:
+        ENV
+    params:
+        spec=JOBS["findings"].params,
     script:
         STEP_SCRIPT
 

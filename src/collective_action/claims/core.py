@@ -242,6 +242,9 @@ class Claim:
     # the outcome columns the check reads, each in [0, 1]: a run that did not learn is set to 0 or 1 there for
     # its worst case
     outcomes: tuple[str, ...] = ("success",)
+    # why the result disagrees with the paper, from the tables (every table of the claim's study) and the result:
+    # text the findings render beside the verdict when it is not 'reproduced'
+    explain: Callable[[Mapping[str, pd.DataFrame], Mapping, Result], str] | None = None
 
     @property
     def key(self) -> str:
@@ -556,9 +559,24 @@ def nonfinite_outcomes(claim: Claim, tables: Mapping[str, pd.DataFrame], cfg: Ma
     return f"{len(bad)} value(s) not finite: " + ", ".join(bad[:6]) + (", ..." if len(bad) > 6 else "")
 
 
+# ----------------------------------------------------------------------------- for explanations
+def means(table: pd.DataFrame, value: str = "success", by: str = "alpha") -> str:
+    """'0.01: 0.00, 0.1: 0.63' of the mean of ``value`` by ``by`` (the table's first stopping rule)."""
+    t = _first_rule(table)
+    return ", ".join(f"{k:g}: {v:.2f}" for k, v in t.groupby(by)[value].mean().items())
+
+
+def bayes_threshold(table: pd.DataFrame) -> float:
+    """The alpha above which Theorem 1's bound (eps = 0) is positive, from the table's xi and Delta: a collective
+    smaller than it is out-voted by the clean points of its codomain."""
+    xi, delta = float(table["xi"].dropna().iloc[0]), float(table["delta"].dropna().iloc[0])
+    return xi * delta / (1 + xi * delta)
+
+
 # ----------------------------------------------------------------------------- the claims table
 COLUMNS = ["claim", "figure", "statement", "measured", "verdict", "contradicted", "sensitivity", "basis", "n", "margin",
-           "effect", "effect_mean", "effect_low", "effect_high", "key"]
+           "effect", "effect_mean", "effect_low", "effect_high", "explanation", "key"]
+DISAGREE = (NOT_REPRODUCED, INCONCLUSIVE)  # what an explanation is given for
 
 
 def evaluate(claim: Claim, tables: Mapping[str, pd.DataFrame], cfg: Mapping) -> dict:
@@ -568,7 +586,7 @@ def evaluate(claim: Claim, tables: Mapping[str, pd.DataFrame], cfg: Mapping) -> 
     if claim.check is None:
         result = not_run("not implemented in this version of the workflow")
     elif missing:
-        result = not_run(f"table(s) {', '.join(missing)} not built (not listed in claims.panels)")
+        result = not_run(f"table(s) {', '.join(missing)} not built (not among the study's panels)")
     else:
         empty = [p for p in claim.panels if tables[p].empty]
         unusable = nonfinite_outcomes(claim, tables, cfg)
@@ -587,12 +605,13 @@ def evaluate(claim: Claim, tables: Mapping[str, pd.DataFrame], cfg: Mapping) -> 
     if result.tests or result.effect:
         result = replace(result, measured=f"{result.measured} Intervals: {cfg['confidence']:.0%}, {COVERS}.")
     effect = result.effect
+    explanation = claim.explain(tables, cfg, result) if claim.explain and result.verdict in DISAGREE else ""
     return {"claim": claim.id, "figure": claim.figure, "statement": claim.statement, "measured": result.measured,
             "verdict": result.verdict, "contradicted": result.contradicted, "sensitivity": note, "basis": result.basis,
             "n": result.n if result.n is not None else np.nan, "margin": result.margin,
             "effect": effect.name if effect else "", "effect_mean": effect.mean if effect else np.nan,
             "effect_low": effect.low if effect else np.nan, "effect_high": effect.high if effect else np.nan,
-            "key": claim.key}
+            "explanation": explanation, "key": claim.key}
 
 
 def evaluate_claims(tables: Mapping[str, pd.DataFrame], cfg: Mapping, claims=None) -> pd.DataFrame:
@@ -613,6 +632,8 @@ def to_markdown(claims: pd.DataFrame, title: str = "Claims") -> str:
                   str(row["measured"]), ""]
         if isinstance(row["sensitivity"], str) and row["sensitivity"]:
             lines += [f"Runs that did not learn: {row['sensitivity']}.", ""]
+        if isinstance(row["explanation"], str) and row["explanation"]:
+            lines += [f"Why: {row['explanation']}", ""]
     return "\n".join(lines)
 
 

@@ -32,7 +32,20 @@ import pandas as pd
 
 from ..evaluation.stats import bca_bootstrap, contrast_over_cells, difference
 from .collectives import crossing
-from .core import Claim, Effect, _first_rule, above, below, decide, measured, not_run, paired_difference, trend, wide
+from .core import (
+    Claim,
+    Effect,
+    _first_rule,
+    above,
+    below,
+    decide,
+    means,
+    measured,
+    not_run,
+    paired_difference,
+    trend,
+    wide,
+)
 
 ORDER = 30
 SOLANKI = "Solanki et al. 2025 (arXiv 2505.05707)"
@@ -240,12 +253,87 @@ def check_k3(tables, cfg, designs):
                     "signals with a model without hidden layer.)", Effect(test.name, iv))
 
 
+# ----------------------------------------------------------------------------- why a result disagrees
+def _success_at(t: pd.DataFrame, algo: str, alphas) -> str:
+    rows = t[(t["algorithm"] == algo) & t["alpha"].isin(list(alphas))]
+    return ", ".join(f"{a:g}: {v:.2f}" for a, v in rows.groupby("alpha")["success"].mean().items())
+
+
+def explain_s1(tables, cfg, result, panel) -> str:
+    """S1 on 2D: the signal lands where the clean labels decide, so a model that fits less well turns its errors
+    into success; the noise, not the clipping, does it; logistic regression, which cannot fit, does the same."""
+    t = _first_rule(tables[panel])
+    small = sorted(a for a in t["alpha"].unique() if 0 < a <= 0.2)
+    erm = _success_at(t, "erm", small)
+    noisiest = t.loc[t["learner"] == "dp_sgd"].groupby("algorithm")["epsilon"].mean().idxmin()
+    text = (f"Success at small alpha rises with the noise instead of falling: ERM {erm}; {noisiest} "
+            f"{_success_at(t, noisiest, small)}. The signal moves points into a region the clean labels decide, so a "
+            "model that fits the data keeps them at 0 until the collective out-votes the clean points, and a model "
+            "that fits less well (here, trained with noise) turns its errors there into success.")
+    clip = "privacy_clip" if panel == "privacy" else "privacy_clip_text"
+    if clip in tables:
+        c = _first_rule(tables[clip])
+        only = c[c["algorithm"] == "dp_sgd_clip_only"]
+        if len(only):
+            iv = paired_difference(c, "dp_sgd_clip_only", "erm", sorted(c["alpha"].unique()), cfg["confidence"])
+            text += f" Clipping alone (no noise) is ERM: success minus ERM's {iv.text() if iv else 'n/a'}."
+    if "alone_linear" in tables and "alone" in tables:
+        lin, mlp = _first_rule(tables["alone_linear"]), _first_rule(tables["alone"])
+        text += (f" A model that cannot fit by construction does the same: logistic regression on the same data "
+                 f"(alone_linear) gives the collective {means(lin)}, the MLP {means(mlp)}.")
+    if "data_source" in t and (t["data_source"] == "synthetic").all():
+        text += (" On text, where the signal is a token the clean data never contain and the model must learn it from "
+                 "the collective alone, noise drowns that feature, as Solanki et al. argue (the study "
+                 "'followups_text').")
+    return text
+
+
+def explain_w1(tables, cfg, result, panel) -> str:
+    t = _first_rule(tables[panel])
+    rows = t[t["learner"].isin(["erm", "adversarial"])].copy()
+    rows["radius"] = np.where(rows["learner"] == "erm", 0.0, rows.get("radius", np.nan))
+    size = float(rows.loc[rows["alpha"] > 0, "signal_linf"].mean())
+    by = rows.groupby("radius").agg(success=("success", "mean"), accuracy=("accuracy", "mean"))
+    listed = ", ".join(f"{r:g}: success {v.success:.2f}, accuracy {v.accuracy:.2f}" for r, v in by.iterrows())
+    if (t["data_source"] == "synthetic").all():
+        return (f"The 2D signal is as large as the class margin: it moves a member by {size:.2g} on average, about as far "
+                "as the points are from the decision boundary, so radii near or above it let the attack cross the clean "
+                f"boundary itself and the model predicts the collective's label broadly (by radius: {listed}). Weng et "
+                "al.'s triggers are far smaller than the class margin.")
+    erm = rows[rows["radius"] == 0]
+    return (f"At CPU scale there is no backdoor to amplify or remove: ERM's success without adversarial training is "
+            f"{means(erm)} by alpha (the small CNN barely learns the +2 grid), and adversarial training only moves the "
+            f"model toward the collective's label where it degrades it (by radius: {listed}). Weng et al.'s models fit "
+            "their data and learn the trigger; the paper-scale ResNet-50 (studies/paper_scale.yaml) is the setting to "
+            "test it in.")
+
+
+def explain_k2(tables, cfg, result, two, alone_1, alone_2) -> str:
+    parts = _beside_vs_alone(tables, cfg, two, alone_1, alone_2)
+    gains = "; ".join(f"collective {i + 1}: {p['ci'].text()}" for i, p in enumerate(parts))
+    if (_first_rule(tables[two])["data_source"] == "synthetic").all():
+        return ("On 2D the two signals, (x1, -|x2|) and (-|x1|, x2), land in one quadrant (x1 < 0, x2 < 0), so with one "
+                f"target each collective's points help the other there: beside minus alone, {gains}.")
+    return f"Beside minus alone: {gains}."
+
+
+def explain_k3(tables, cfg, result, designs) -> str:
+    (mlp, linear), *_ = designs
+    alone_mlp, alone_lin = _first_rule(tables[mlp[1]]), _first_rule(tables[linear[1]])
+    return ("The linear model's collectives do more alone: a linear model cannot carve an exception out of the clean "
+            f"rule, so a collective tilts its boundary from small alpha on (alone, logistic regression: {means(alone_lin)}; "
+            f"the MLP: {means(alone_mlp)}), and has that much more to lose to an opposing collective. Karan et al.'s "
+            "linear case (label flips on Adult) is muted because there the collectives barely moved the model even "
+            "alone; muting is not a property of linearity in this planted-signal design.")
+
+
 # ----------------------------------------------------------------------------- the registry
 def _s1(panel, data):
     return Claim("S1", f"followup_privacy{'' if data == '2D data' else '_text'}",
                  f"{SOLANKI}: stronger privacy makes collective action harder: at a fixed alpha success falls as "
                  f"DP-SGD's noise multiplier rises (decided; the alpha at which success first reaches 0.5 is "
-                 f"reported beside it); {data}.", (panel,), lambda tables, cfg: check_s1(tables, cfg, panel), ("erm", "dp_sgd"))
+                 f"reported beside it); {data}.", (panel,), lambda tables, cfg: check_s1(tables, cfg, panel), ("erm", "dp_sgd"),
+                 explain=lambda tables, cfg, result: explain_s1(tables, cfg, result, panel))
 
 
 def _s2(panel, data):
@@ -257,12 +345,14 @@ def _s2(panel, data):
 def _w1(panel, data, figure="followup_adversarial"):
     return Claim("W1", figure, f"{WENG}: against PGD adversarial training, success rises for radii below the signal's "
                                f"own size (the l-infinity norm of g(x) - x) and falls above it; {data}.", (panel,),
-                 lambda tables, cfg: check_w1(tables, cfg, panel), ("erm", "adversarial"))
+                 lambda tables, cfg: check_w1(tables, cfg, panel), ("erm", "adversarial"),
+                 explain=lambda tables, cfg, result: explain_w1(tables, cfg, result, panel))
 
 
 def _k(cid, check, text, panels, data, figure="followup_collectives"):
+    explain = (lambda tables, cfg, result: explain_k2(tables, cfg, result, *panels)) if cid == "K2" else None
     return Claim(cid, figure, f"{KARAN}: {text}; {data}.", panels, lambda tables, cfg: check(tables, cfg, *panels),
-                 ("erm",), outcomes=("success", "success_2"))
+                 ("erm",), outcomes=("success", "success_2"), explain=explain)
 
 
 K1_TEXT = "two collectives of equal size with the same signal and different targets both lose success against each alone"
@@ -290,5 +380,7 @@ CLAIMS = (
                                         f"2D data, both designs of K1 and K2.",
           tuple(dict.fromkeys(p for d in ("same", "diff") for p in (*K_2D[d], *K_LINEAR[d]))),
           lambda tables, cfg: check_k3(tables, cfg, [(K_2D[d], K_LINEAR[d]) for d in ("same", "diff")]), ("erm",),
-          outcomes=("success", "success_2")),
+          outcomes=("success", "success_2"),
+          explain=lambda tables, cfg, result: explain_k3(tables, cfg, result, [(K_2D[d], K_LINEAR[d])
+                                                                               for d in ("same", "diff")])),
 )

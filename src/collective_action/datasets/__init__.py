@@ -53,10 +53,10 @@ def check_staged(name: str, source: Mapping[str, Any]) -> None:
         raise SourceError(f"sources.{name}: kind '{source['kind']}' needs a 'path'")
     if not Path(path).exists():
         what = {"npz": "an .npz with x_train, y_train, x_test, y_test (uint8 images, HWC)",
-                "archive": "the dataset's original archive (see README, 'Image data')",
+                "archive": "the dataset's original archive (see docs/data.md, 'Image data')",
                 "directory": "the extracted dataset folder with metadata.csv"}[source["kind"]]
         raise SourceError(f"sources.{name}: {path} does not exist; stage {what} there, or change sources.{name} "
-                          f"(md5 expected: {source.get('md5') or 'the official one, see README'})")
+                          f"(md5 expected: {source.get('md5') or 'the official one, see docs/data.md'})")
 
 
 def signal_spec(spec: Mapping[str, Any]) -> dict[str, Any]:

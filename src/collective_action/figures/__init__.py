@@ -11,9 +11,12 @@ no style anywhere still appears, in grey. The same tables give the same PDF byte
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from .. import store
+
+PNG_DPI = 110  # the findings' PNGs: legible in a Markdown viewer, a few hundred KB at most
 
 
 def _pyplot(style: Mapping[str, Any]):
@@ -77,5 +80,8 @@ def draw(*, figure: str, inputs: Mapping[str, str], params: Mapping[str, Any], o
         canvas.fig.subplots_adjust(bottom=spec.bottom, wspace=0.6, left=0.08, right=0.98)
     with store.atomic_path(output) as tmp:
         canvas.fig.savefig(tmp, format="pdf", bbox_inches="tight", metadata={"CreationDate": None, "ModDate": None})
+    png = str(Path(output).with_suffix(".png"))  # beside it, for Markdown viewers (the findings show it)
+    with store.atomic_path(png) as tmp:
+        canvas.fig.savefig(tmp, format="png", dpi=PNG_DPI, bbox_inches="tight", metadata={"Software": None})
     store.write_sidecar(output, store.provenance(step="figure", config=dict(params), inputs=dict(inputs)))
     plt.close(canvas.fig)

@@ -252,7 +252,8 @@ class Plan:
                 paths.path("figure", figure=f"atlas_{name}"), paths.path("figure", figure=f"atlas_{name}_curve")]
 
     def default_targets(self) -> list[str]:
-        """Every study marked default whose panels need no external data: its tables, figures and claims."""
+        """Every study marked default whose panels need no external data (its tables, figures and claims), and the
+        findings."""
         return [t for name, study in self.config["studies"].items()
                 if study.get("default") and not any(self.needs_external_data(p) for p in study["panels"])
-                for t in self.study_targets(name)]
+                for t in self.study_targets(name)] + [paths.path("findings")]

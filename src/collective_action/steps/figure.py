@@ -7,7 +7,7 @@ from .base import PKG, Step
 class Figure(Step):
     name = "figure"
     entry = "figures"
-    artifacts = {"figure": "figures/{figure}.pdf"}
+    artifacts = {"figure": "figures/{figure}.pdf", "figure_png": "figures/{figure}.png"}
 
     def _atlas(self, figure: str) -> dict | None:
         """{name, curves} of the atlas whose figure this is, if it is one."""
