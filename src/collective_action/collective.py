@@ -136,11 +136,11 @@ def _streams(base_seed: int, seed: int, dataset: str, split: str, tag: str = "")
 
 
 def _plant(data, split: str, size: float, signal, streams, exclude=None, what: str = ""):
-    """One collective of a split: its members (drawn from the points the signal may take) and their
-    planted inputs."""
+    """One collective of a split: its members (drawn from the points the signal may take) and what they
+    plant (``signal.plant``: g(x), or g(x) with the members' own error)."""
     x, y = data[f"{split}/x"], data[f"{split}/y"]
     members = select_members(len(x), size, streams[0], signal.eligible(y), exclude=exclude, what=what)
-    return members, (signal.apply(x[members], streams[1]) if len(members) else x[:0])
+    return members, (signal.plant(x[members], streams[1]) if len(members) else x[:0])
 
 
 def overlay(x: np.ndarray, y: np.ndarray, index: np.ndarray, x_collective: np.ndarray, target: int):

@@ -28,7 +28,8 @@ from typing import Any
 
 from .errors import ConfigError
 
-DATA_WORDS = {"synthetic": "synthetic 2-D points", "image": "images", "text": "text (token ids)"}
+DATA_WORDS = {"synthetic": "synthetic 2-D points", "image": "images", "text": "text (token ids)",
+              "categorical": "categorical features (codes)"}
 
 
 def _fail(key: str, message: str):
@@ -110,6 +111,11 @@ def _dataset(name: str, spec: Mapping[str, Any], config: Mapping[str, Any], mode
             listed = f" ('{where}.{entry.meta['n_classes']}': {', '.join(map(str, names))})" if names else ""
             _fail(f"{at}.target_label", f"{signal['target_label']} is not a label of dataset '{name}': its {n} classes"
                                         f"{listed} are the labels 0 to {n - 1}; must be < {n}")
+        avoid = signal.get("avoid_label")
+        if avoid is not None and (avoid == signal["target_label"] or (classes is not None and avoid >= classes[0])):
+            _fail(f"{at}.avoid_label", f"{avoid} must be a label of dataset '{name}' other than the planted "
+                                       f"target_label {signal['target_label']}")
+        _feature_values(at, signal, meta, entry)
         params = entry.meta.get("parameters", {})
         if "start" in signal and "max_len" in params:
             max_len = spec.get("max_len", params["max_len"].get("default"))
@@ -127,6 +133,23 @@ def _dataset(name: str, spec: Mapping[str, Any], config: Mapping[str, Any], mode
                                               f"{spec[listed]}, which sets it for each dataset; leave it out")
     if entry.meta.get("data_kind") == "text":
         _text(where, spec, config)
+
+
+def _feature_values(at: str, signal: Mapping[str, Any], meta: Mapping[str, Any], entry) -> None:
+    """A signal parameter declared ``"x-values-of": "<attribute>"`` maps features of the data to values: each
+    feature must be a key of the maker's literal ``<attribute>`` (feature -> its values), each value one of them."""
+    for key, schema in (meta.get("parameters") or {}).items():
+        attribute = schema.get("x-values-of") if isinstance(schema, Mapping) else None
+        if not attribute or key not in signal:
+            continue
+        known = entry.meta.get(attribute) or {}
+        for feature, value in signal[key].items():
+            if feature not in known:
+                _fail(f"{at}.{key}.{feature}", f"the data made by '{entry.name}' has no feature {feature!r}: its "
+                                               f"features are {', '.join(known)}")
+            if value not in known[feature]:
+                _fail(f"{at}.{key}.{feature}", f"{value!r} is not a value of feature {feature!r} of the data made by "
+                                               f"'{entry.name}': must be one of {', '.join(map(str, known[feature]))}")
 
 
 def _text(where: str, spec: Mapping[str, Any], config: Mapping[str, Any]) -> None:

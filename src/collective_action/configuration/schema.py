@@ -82,7 +82,12 @@ def generated_defs() -> dict:
             "properties": {"kind": {"enum": SIGNALS.names(), "description": "; ".join(
                                f"'{e.name}': {e.meta.get('description', '')}" for e in SIGNALS)},
                            "target_label": {"type": "integer", "minimum": 0, "description":
-                                            "y*, the label the collective attaches to its signal."}},
+                                            "y*, the label the collective attaches to its signal."},
+                           "avoid_label": {"type": "integer", "minimum": 0, "description":
+                                           "Unplanting (Gauthier et al. 2025, Def 3.6): the label the collective wants "
+                                           "the firm NOT to give its signal. Its success is then f(g(x)) != "
+                                           "avoid_label over all test points, while its members still attach "
+                                           "target_label (another label) to what they plant. Absent: planting."}},
             "allOf": _dispatch("kind", SIGNALS),
             "unevaluatedProperties": False,
         },

@@ -3,8 +3,9 @@
 Layout of ``results/data/<dataset>.h5``: ``<split>/x`` and ``<split>/y`` for the
 splits train, val and test (``<split>/group`` where groups exist), ``probe/x`` and
 ``probe/y`` where the generator defines a simplicity-bias probe, and a ``meta``
-attribute with the modality (``kind``), the number of classes, the input shape and
-the range of the stored inputs.
+attribute with the modality (``kind``: the maker's ``data_kind``), the number of classes, the input shape,
+the range of the stored inputs (None for codes of categorical features) and what a generator adds
+(``Generator.data_meta``: a categorical generator's features and their cardinalities).
 
 Synthetic datasets come from a generator (``generators/``), the others from a
 builder (``builders/``) that reads external sources (``sources.py``).
@@ -106,8 +107,9 @@ def synthesize(spec: Mapping[str, Any], base_seed: int) -> tuple[dict, dict, dic
     probe = gen.probe(int(spec["n_test"]), rng.numpy_rng(base_seed, spec["seed"], "data", "probe"))
     if probe is not None:  # a test set for simplicity bias (see the generator)
         arrays["probe/x"], arrays["probe/y"] = probe
-    meta = {"kind": "synthetic", "generator": spec["generator"], "n_classes": gen.n_classes,
-            "input_range": [float(min(gen.bounds)), float(max(gen.bounds))]}
+    meta = {"kind": gen.data_kind, "generator": spec["generator"], "n_classes": gen.n_classes,
+            "input_range": [float(min(gen.bounds)), float(max(gen.bounds))] if gen.bounds else None,
+            **gen.data_meta()}
     return arrays, meta, {}
 
 

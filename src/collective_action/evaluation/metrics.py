@@ -8,6 +8,9 @@ Two success measures (section 2.1, Eq. 2):
   left out can success be 0, as the paper reports in Fig 3b.
 - ``success_all``: Eq. (2) literally, P0[f(g(x)) = y*] over all test points.
 
+A collective that unplants a label (its signal's ``avoid_label``, Gauthier et al. 2025, Def 3.6) succeeds where
+f(g(x)) != avoid_label: both measures are then that rate over all test points.
+
 With a second collective (the dataset's ``collective_2``), ``success_2`` and
 ``success_all_2`` are the same two measures for its signal g_2 and target y*_2.
 
@@ -39,16 +42,19 @@ def worst_group_accuracy(pred: np.ndarray, y: np.ndarray, groups: np.ndarray) ->
 
 
 def held_out_metrics(pred: Mapping[str, np.ndarray], y_test: np.ndarray, target: int, y_probe: np.ndarray | None = None,
-                 test_groups: np.ndarray | None = None, target_2: int | None = None) -> dict[str, np.ndarray]:
+                 test_groups: np.ndarray | None = None, target_2: int | None = None,
+                 avoid: int | None = None) -> dict[str, np.ndarray]:
     """Metrics on the test sets from predictions [..., N] (per epoch [E, M, N] or per slot [M, N]).
 
     ``probe_agreement``: agreement with the simple rule on the probe set, where x2 is
-    drawn independently of the label (1 = the model uses the simple feature only)."""
-    out = {
-        "test_accuracy": accuracy(pred["test"], y_test),
-        "test_success": success_rate(pred["test_signal"], y_test, target),
-        "test_success_all": success_rate(pred["test_signal"], y_test, target, exclude_target=False),
-    }
+    drawn independently of the label (1 = the model uses the simple feature only). ``avoid``: the label an
+    unplanting collective avoids (its success is f(g(x)) != avoid)."""
+    if avoid is None:
+        success = success_rate(pred["test_signal"], y_test, target)
+        success_all = success_rate(pred["test_signal"], y_test, target, exclude_target=False)
+    else:
+        success = success_all = (np.asarray(pred["test_signal"]) != avoid).mean(axis=-1)
+    out = {"test_accuracy": accuracy(pred["test"], y_test), "test_success": success, "test_success_all": success_all}
     if "probe" in pred and y_probe is not None:
         out["probe_agreement"] = accuracy(pred["probe"], y_probe)
     if "test_signal_2" in pred and target_2 is not None:  # the second collective's success, defined as the first's
@@ -74,7 +80,7 @@ def cell_metrics(run_path: str, data, poisoned_path: str, spec: Mapping[str, Any
     second = spec.get("collective_2")
     test_args = (data["test/y"], target, data["probe/y"] if "probe/y" in data else None,
                  data["test/group"] if "test/group" in data else None,
-                 int(second["signal"]["target_label"]) if second else None)
+                 int(second["signal"]["target_label"]) if second else None, spec["signal"].get("avoid_label"))
     per_epoch = stopping.val_scores(pred["val"], pred["val_signal"], y_val_observed, y_val_clean, target)
     if "test" in pred:  # test predictions after every epoch
         per_epoch.update(held_out_metrics(pred, *test_args))

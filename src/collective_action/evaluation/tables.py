@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from .. import store
-from ..datasets.generators import make_generator
+from ..datasets.generators import GENERATORS, make_generator
 from ..signals import make_signal
 from . import theory
 from .metrics import read_cells, run_summary
@@ -79,10 +79,16 @@ def learned(diag: Mapping[str, np.ndarray], n_runs: int, fit_margin: float) -> n
     return np.asarray(diag["fit_balanced"], float) >= chance + fit_margin * (1.0 - chance) - 1e-12
 
 
+def known_density(dataset_spec: Mapping[str, Any]) -> bool:
+    """Whether the dataset's P0 is known on reference points of the plane (the 2-D generators; not external data,
+    nor a categorical generator's)."""
+    return "generator" in dataset_spec and GENERATORS.meta(dataset_spec["generator"]).get("data_kind") == "synthetic"
+
+
 def signal_theory(dataset_spec: Mapping[str, Any]) -> dict[str, float]:
     """xi, Delta and the reachable success of the dataset's signal where P0 is known
-    (synthetic data); NaN otherwise."""
-    if "generator" not in dataset_spec:
+    (2-D synthetic data); NaN otherwise."""
+    if not known_density(dataset_spec):
         return {"xi": np.nan, "delta": np.nan, "ceiling": np.nan}
     gen = make_generator(dataset_spec)
     signal = make_signal(dataset_spec["signal"])
@@ -111,7 +117,7 @@ def second_collective_columns(summary: Mapping[str, np.ndarray], meta: Mapping[s
     alpha_2 = second_alpha(second, meta["alpha"])
     out = {"alpha_2": alpha_2, "success_2": summary["test_success_2"],
            "success_all_2": summary["test_success_all_2"], "bayes_success": np.nan, "bayes_success_2": np.nan}
-    if "generator" in dataset_spec:
+    if known_density(dataset_spec):
         from ..collective import PoisonedBayes
 
         bayes = {} if bayes is None else bayes

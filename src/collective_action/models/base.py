@@ -10,14 +10,19 @@ class ModelKind:
 
     Literal class attributes (read by the registry without importing the module): ``name``, ``description``,
     ``parameters`` (the JSON schema of the keys it takes, each with its description and default), ``required``
-    (the keys it needs), ``takes`` (the data it takes: ``synthetic``, ``image``, ``text``) and ``divides`` (pairs
-    [a, b]: a must divide b, as a transformer's heads its width)."""
+    (the keys it needs), ``takes`` (the data it takes: ``synthetic``, ``image``, ``text``), ``from_data`` (keys of the
+    prepared data's meta its spec gets: a text model's ``vocab_size``) and ``divides`` (pairs [a, b]: a must divide
+    b, as a transformer's heads its width).
+
+    A kind fitted in closed form, not by gradient steps, builds a bank with ``fit_closed_form(train)`` (the
+    training loop calls it once instead of the optimiser; see ``plug_in_bayes.py``)."""
 
     name = ""
     description = ""
     parameters: dict[str, Any] = {}
     required: list[str] = []
     takes: list[str] = []
+    from_data: list[str] = []
     divides: list[list[str]] = []
 
     @classmethod

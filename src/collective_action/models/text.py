@@ -287,6 +287,7 @@ class TextBag(ModelKind):
                    "trained from scratch (Hardt et al. fine-tune DistilBERT); its vocabulary size taken from the "
                    "prepared dataset")
     takes = ["text"]
+    from_data = ["vocab_size"]
     parameters = {
         "embed_dim": {"type": "integer", "minimum": 1, "default": 64, "description": "Width of the token embeddings (default 64)."},
         "pool": {"type": "string", "enum": ["mean", "max"], "default": "mean",

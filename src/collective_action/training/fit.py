@@ -113,11 +113,16 @@ class Cell:
 
 
 def model_spec(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> dict[str, Any]:
-    """The model's config, plus what it takes from the prepared data: a text model's vocabulary size."""
-    out = dict(spec)
-    if meta.get("kind") == "text":
-        out["vocab_size"] = int(meta["vocab_size"])
-    return out
+    """The model's config, plus what its kind reads from the prepared data (its ``from_data``: a text model's
+    vocabulary size, the plug-in Bayes classifier's feature cardinalities)."""
+    from ..models import MODELS
+
+    wanted = MODELS.meta(spec["kind"]).get("from_data", [])
+    missing = [k for k in wanted if k not in meta]
+    if missing:
+        raise ValueError(f"model kind '{spec['kind']}' needs {', '.join(missing)} from the prepared data, which "
+                         f"does not have it")
+    return {**spec, **{k: meta[k] for k in wanted}}
 
 
 def context(cell: Cell, spec: Mapping[str, Any], device) -> FitContext:
@@ -128,7 +133,7 @@ def context(cell: Cell, spec: Mapping[str, Any], device) -> FitContext:
                                  channels_last) if image else None
     normalise = transforms.normalise if image else None
     train, evaluator = cell.split("train"), cell.evaluator(cell.split("val"), int(training["eval_batch_size"]), normalise)
-    if meta.get("kind") != "synthetic":  # the clean training inputs (the pool's first rows), for train_accuracy
+    if "builder" in meta:  # external data: the clean training inputs (the pool's first rows), for train_accuracy
         evaluator.shared["train"] = train.pool[:train.n]
     return FitContext(
         train=train,
@@ -159,6 +164,7 @@ def train(*, data_path: str, poisoned_path: str, spec: Mapping[str, Any], output
         raise exc.in_cell(cell_name(spec)) from None
     with phase("evaluate"):
         result.diagnostics.update(fit_diagnostics(ctx, result.bank))
+        result.diagnostics.update(collective_diagnostics(cell))
     log.info("trained %d runs of %s on %s (alpha=%g, alpha_val=%g) in %.2f s on %s", len(cell.seeds),
              spec["algorithm"], spec["dataset"], spec["alpha"], spec["alpha_val"], time.perf_counter() - start, dev)
 
@@ -186,6 +192,17 @@ def fit_diagnostics(ctx: FitContext, bank) -> dict[str, np.ndarray]:
             "fit_majority": (counts.max(dim=1).values / y.shape[1]).cpu().numpy(),
             "fit_balanced": (recall.sum(dim=1) / present.sum(dim=1)).cpu().numpy(),
             "fit_classes": present.sum(dim=1).cpu().numpy()}
+
+
+def collective_diagnostics(cell: Cell) -> dict[str, np.ndarray]:
+    """Per run, what the collective computes from its own members' data (``Signal.diagnostics``: Gauthier et
+    al.'s lower bound on its success), from their original inputs and labels and what they planted."""
+    x, y, per_run = cell.data["train/x"], cell.data["train/y"], []
+    for s in cell.seeds:
+        index = cell.poisoned[f"seed{s}/train/index"]
+        per_run.append(cell.signal.diagnostics(x[index], y[index], cell.poisoned[f"seed{s}/train/x"], len(y),
+                                               len(cell.data["test/y"])))
+    return {k: np.array([d[k] for d in per_run], dtype=float) for k in per_run[0]} if per_run else {}
 
 
 def write_run(output, ctx, cell, result, spec, data_path, poisoned_path, dev, threads) -> None:

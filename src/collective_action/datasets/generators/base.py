@@ -19,7 +19,7 @@ def _grid(per_axis: int = 1000) -> np.ndarray:
 class Generator:
     n_classes = 2  # labels 0 .. n_classes - 1 (the config's target labels are checked against it)
     data_kind = "synthetic"  # what its inputs are: the signals and models that take them say so (configuration/checks.py)
-    bounds = SQUARE
+    bounds = SQUARE  # the inputs' box (None: codes of categorical features, not points on a scale)
     parameters = {}
     required = ["n_train", "n_val", "n_test"]
     family = None
@@ -46,6 +46,12 @@ class Generator:
     def reference_points(self) -> np.ndarray:
         """Points whose empirical distribution is P0 (for xi, Delta and the success ceiling)."""
         return _grid()
+
+    def data_meta(self) -> dict:
+        """What the prepared file's meta carries beyond the kind, classes and input range: a categorical
+        generator's features, their values and cardinalities (read by a model kind's ``from_data`` and a
+        signal's ``from_spec``). Nothing by default."""
+        return {}
 
     def probe(self, n: int, rng: np.random.Generator):
         """A test set for simplicity bias: inputs and the simple rule's labels, or None."""
