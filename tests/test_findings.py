@@ -73,7 +73,9 @@ def _synthetic_tables(panels) -> dict[str, pd.DataFrame]:
                                      "c": float(k == 4), "learned": True, "xi": 0.5, "delta": 1.0, "fit_classes": 2,
                                      "radius": 1.0 if learner == "adversarial" else np.nan, "signal_linf": 0.5,
                                      "signal_linf_max": 2.0, "epsilon": 1.0, "noise_multiplier": 1.0, "clip_norm": 1.0,
-                                     "success_2": rng.random(), "alpha_2": 0.2, "epoch": 1})
+                                     "success_2": rng.random(), "alpha_2": 0.2, "epoch": 1, "bound": rng.random(),
+                                     "bound_share": rng.random(), "bound_passing": 2.0, "bound_delta": 0.05,
+                                     "bound_n_train": 1e6})
     table = pd.DataFrame(rows)
     out = {p: table for p in panels}
     out.update({f"{p}_epochs": table for p in panels})
