@@ -38,7 +38,14 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def stamp(root: Path, config: dict, command: str, seconds: float, cores: int) -> dict[str, str]:
+def _load() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "?"
+
+
+def stamp(root: Path, config: dict, command: str, seconds: float, cores: int, load: str = "") -> dict[str, str]:
     from ..store import canonical_json
 
     commit = _git(root, "rev-parse", "HEAD") or "not a git checkout"
@@ -47,7 +54,8 @@ def stamp(root: Path, config: dict, command: str, seconds: float, cores: int) ->
     return {"commit": commit, "config sha256": hashlib.sha256(canonical_json(config).encode()).hexdigest()[:16],
             "machine": f"{os.cpu_count()} cores, {_cpu_model()}, {platform.system()} {platform.machine()}",
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "command": command, "wall time": f"{seconds:.0f} s on {cores} cores (what was not built already)"}
+            "command": command, "wall time": f"{seconds:.0f} s on {cores} cores (what was not built already)"
+                                             + (f"; machine load (1-minute average) {load}" if load else "")}
 
 
 def make(plan, config: dict, group: str, root: Path, overlays, cores: int, out: Path) -> int:
@@ -61,7 +69,7 @@ def make(plan, config: dict, group: str, root: Path, overlays, cores: int, out: 
     studies, atlases = list(chosen.get("studies", [])), list(chosen.get("atlases", []))
     targets = [t for s in studies for t in plan.study_targets(s)] + [t for a in atlases for t in plan.atlas_targets(a)]
     extra = [arg for o in overlays for arg in ("--configfile", str(o))]
-    start = time.perf_counter()
+    start, load_before = time.perf_counter(), _load()
     proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), *targets, *extra], cwd=root)
     seconds = time.perf_counter() - start
     if proc.returncode:
@@ -72,7 +80,7 @@ def make(plan, config: dict, group: str, root: Path, overlays, cores: int, out: 
     spec["atlases"] = [a for a in spec["atlases"] if a["name"] in atlases]
     command = "python -m collective_action snapshot " + shlex.join([group, *extra])
     spec["title"] = f"Findings: {group}"
-    spec["stamp"] = stamp(root, config, command, seconds, cores)
+    spec["stamp"] = stamp(root, config, command, seconds, cores, load=f"{load_before} at the start, {_load()} at the end")
     out = root / out
     pictures = out / group
     if pictures.exists():
