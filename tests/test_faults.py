@@ -234,7 +234,7 @@ def test_hard_kill_then_the_readme_commands_give_the_uninterrupted_build(referen
         # the lock stops the next call; its message names the remedy
         blocked = _run(workdir, COMMAND, mask, check=False)
         assert blocked.returncode != 0 and "--unlock" in blocked.stdout + blocked.stderr
-        _run(workdir, UNLOCK, mask)  # the README: no other Snakemake runs in this directory
+        _run(workdir, UNLOCK, mask)  # docs/faults.md: no other Snakemake runs in this directory
         if in_flight:
             # the jobs that outlived Snakemake left complete outputs it never recorded: without the workflow
             # profile's rerun-incomplete, a plain call stops on them

@@ -309,7 +309,7 @@ def test_killed_training_restarts_and_completes(workflow_dir):
     out = workflow_dir / target
     assert not out.exists(), "a killed job left its output"
     edit_config(workflow_dir, lambda c: c["training"].update(epochs=3))
-    # what a user does after a hard kill (the README's Faults section): unlock, then rerun
+    # what a user does after a hard kill (docs/faults.md, 'Faults and restarts'): unlock, then rerun
     snakemake(workflow_dir, "--unlock")
     snakemake(workflow_dir, "--rerun-incomplete", target)
     run = store.read_h5(out)  # complete and verified
