@@ -4,6 +4,7 @@ fails when a verdict changes (unless on the edge) or an effect moves beyond the 
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ import pytest
 from collective_action import store
 from collective_action.claims import all_claims, core
 from collective_action.evaluation import findings, stats, tables
-from conftest import copy_workflow, tiny_config
+from conftest import REPO, copy_workflow, tiny_config
 from test_workflow import snakemake
 
 TOL = 0.02
@@ -119,6 +120,24 @@ def test_the_check_fails_when_a_verdict_changes_without_a_new_snapshot(tmp_path)
     assert main(args) == 1
     _snapshot(tmp_path, mean=0.4 + TOL / 2)  # within it
     assert main(args) == 0
+
+
+def test_a_missing_snapshot_is_one_clear_error(tmp_path, capsys):
+    from collective_action.cli import main
+
+    assert main(["findings", "--check", str(tmp_path / "default.json"), "--directory", str(tmp_path)]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith(f"no snapshot at {tmp_path / 'default.json'}") and len(out.splitlines()) == 1
+
+
+def test_every_snapshot_the_readme_checks_is_committed_and_names_its_group(repo_config):
+    # the README's test block (which CI runs) checks the build against these files
+    named = re.findall(r"findings --check (\S+)", (REPO / "README.md").read_text())
+    assert named
+    for name in named:
+        record = json.loads((REPO / name).read_text())
+        assert record["group"] in repo_config["findings"]["snapshots"]
+        assert record["claims"] and record["tolerance"] == repo_config["findings"]["tolerance"]
 
 
 def test_a_verdict_on_the_edge_may_change():

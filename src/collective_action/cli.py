@@ -61,7 +61,12 @@ def findings_check(args) -> int:
     from .evaluation import findings
 
     root = Path(args.directory)
-    snapshot = json.loads(Path(args.check).read_text())
+    snapshot_file = Path(args.check)
+    if not snapshot_file.exists():
+        print(f"no snapshot at {snapshot_file}: write one with python -m collective_action snapshot <group> "
+              f"(groups: findings.snapshots in config.yaml) and commit it")
+        return 2
+    snapshot = json.loads(snapshot_file.read_text())
     paths = [root / "results" / "claims" / f"{s}.csv" for s in snapshot["studies"]]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
