@@ -80,6 +80,15 @@ def test_a_variant_is_validated_like_the_config_with_the_key_named(repo_config):
                            "at 'algorithms.jtt.upweight': -5 is out of range: must be >= 1"), text
 
 
+def test_every_atlas_of_the_repository_plans(repo_config):
+    """The atlases the studies define (with their figures' styles, which a variant's config leaves out with the
+    atlases themselves) derive their variants and pass their checks."""
+    plan = _plan(repo_config)
+    assert repo_config["atlases"]
+    for name in repo_config["atlases"]:
+        assert plan.atlas(name).by_id["baseline"]
+
+
 def test_derived_entries_share_what_the_variant_does_not_change(repo_config):
     plan = _plan(atlas_config(repo_config, axes={"algorithms.jtt.upweight": [5], "datasets.n_train": [200]}))
     tiny = plan.atlas("tiny")

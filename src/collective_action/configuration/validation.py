@@ -346,11 +346,16 @@ def _check_references(config: Mapping[str, Any], schema: Mapping[str, Any]) -> N
     _check_studies(config)
     from ..figures.catalog import FIGURES
 
-    atlas_figures = {f"atlas_{a}{suffix}" for a in (config.get("atlases") or {}) for suffix in ("", "_curve")}
+    atlas_figures = atlas_figure_names(config)
     for figure in config["figures"]:
         if figure != "style" and figure not in FIGURES and figure not in atlas_figures:
             raise ConfigError(f"config key 'figures.{figure}': unknown figure (known: "
                               f"{', '.join(sorted([*FIGURES, *atlas_figures]))})")
+
+
+def atlas_figure_names(config: Mapping[str, Any]) -> set[str]:
+    """The figures an atlas draws (its styles live under 'figures' beside the catalog's)."""
+    return {f"atlas_{a}{suffix}" for a in (config.get("atlases") or {}) for suffix in ("", "_curve")}
 
 
 def _check_studies(config: Mapping[str, Any]) -> None:

@@ -159,9 +159,11 @@ def _set(config: dict, path: Sequence[str], value: Any) -> None:
 
 def merged_config(base: Mapping[str, Any], overrides: Mapping[str, Any], atlas_datasets: Sequence[str],
                   seeds: int | None, name: str) -> dict[str, Any]:
-    """The config of a variant: the base config (without its atlases), the atlas's seeds, then
-    the overrides."""
+    """The config of a variant: the base config (without its atlases and their figures' styles), the atlas's seeds,
+    then the overrides."""
     cfg = copy.deepcopy({k: v for k, v in base.items() if k != "atlases"})
+    for figure in validation.atlas_figure_names(base):
+        cfg["figures"].pop(figure, None)
     if seeds:
         cfg["seeds"] = int(seeds)
         for spec in cfg["datasets"].values():
