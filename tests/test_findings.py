@@ -140,6 +140,17 @@ def test_every_snapshot_the_readme_checks_is_committed_and_names_its_group(repo_
         assert record["claims"] and record["tolerance"] == repo_config["findings"]["tolerance"]
 
 
+def test_the_groups_table_of_docs_findings_is_the_configs(repo_config):
+    """docs/findings/README.md lists each snapshot group with exactly the studies and atlases the config gives it."""
+    rows = {}
+    for line in (REPO / "docs/findings/README.md").read_text().splitlines():
+        match = re.match(r"\| \[(\w+)\]\(\1\.md\) \| ([^|]*) \|", line)
+        if match:
+            rows[match[1]] = set(re.findall(r"`(\w+)`", match[2]))
+    groups = repo_config["findings"]["snapshots"]
+    assert rows == {g: {*spec.get("studies", []), *spec.get("atlases", [])} for g, spec in groups.items()}
+
+
 def test_a_verdict_on_the_edge_may_change():
     before = {"claims": {"C1@fig1b": {"verdict": "reproduced", "effect_mean": 0.4, "effect_low": 0.01,
                                       "effect_high": 0.8, "margin": 0.01, "on_edge": True}}}
