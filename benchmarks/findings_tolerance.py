@@ -102,6 +102,8 @@ def main() -> None:
     rows = compare(claims(a), claims(b))
     stamp = make_stamp(REPO, {"compare": [str(a), str(b)]}, command, seconds, args.cores)
     stamp.pop("config sha256")
+    if args.compare:  # the two builds were made before this command: their wall time is not this one's
+        stamp["wall time"] = "not measured here (--compare reads two builds made beforehand)"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "tolerance.md").write_text(report(rows, stamp))
     (args.out / "tolerance.json").write_text(json.dumps({"stamp": stamp, "portable": PORTABLE, "claims": rows},
