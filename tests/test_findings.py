@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 
 import numpy as np
 import pandas as pd
@@ -120,6 +121,15 @@ def test_the_check_fails_when_a_verdict_changes_without_a_new_snapshot(tmp_path)
     assert main(args) == 1
     _snapshot(tmp_path, mean=0.4 + TOL / 2)  # within it
     assert main(args) == 0
+
+
+def test_a_stamp_counts_the_jobs_its_wall_time_covers(built_findings):
+    from collective_action.evaluation import snapshot
+
+    command = [sys.executable, "-m", "snakemake", "--cores", "1", "figures/fig1b.pdf"]
+    assert snapshot._count_jobs(built_findings, command)[0] == 0  # built: nothing to run
+    assert snapshot._count_jobs(built_findings, command)[1] > 1  # the jobs behind the figure
+    assert snapshot.jobs_in("Nothing to be done (all requested files are present and up to date).") == 0
 
 
 def test_a_missing_snapshot_is_one_clear_error(tmp_path, capsys):

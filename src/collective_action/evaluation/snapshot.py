@@ -58,6 +58,25 @@ def stamp(root: Path, config: dict, command: str, seconds: float, cores: int, lo
                                              + (f"; machine load (1-minute average) {load}" if load else "")}
 
 
+def jobs_in(dry_run_output: str) -> int:
+    """The number of jobs a Snakemake dry run lists (its 'total' row; none when nothing is to be done)."""
+    for line in dry_run_output.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[0] == "total" and fields[1].isdigit():
+            return int(fields[1])
+    return 0
+
+
+def _count_jobs(root: Path, command: list[str]) -> tuple[int, int]:
+    """(jobs this build will run, jobs of the group's whole DAG): what the stamp's wall time covers."""
+    counts = []
+    for extra in ([], ["--forceall"]):
+        proc = subprocess.run([*command, "--dry-run", "--quiet", "rules", *extra], cwd=root, capture_output=True,
+                              text=True)
+        counts.append(jobs_in(proc.stdout + proc.stderr))
+    return counts[0], counts[1]
+
+
 def make(plan, config: dict, group: str, root: Path, overlays, cores: int, out: Path) -> int:
     from ..configuration.errors import ConfigError
     from ..steps.findings import Findings
@@ -69,8 +88,10 @@ def make(plan, config: dict, group: str, root: Path, overlays, cores: int, out: 
     studies, atlases = list(chosen.get("studies", [])), list(chosen.get("atlases", []))
     targets = [t for s in studies for t in plan.study_targets(s)] + [t for a in atlases for t in plan.atlas_targets(a)]
     extra = [arg for o in overlays for arg in ("--configfile", str(o))]
+    snakemake = [sys.executable, "-m", "snakemake", "--cores", str(cores), *targets, *extra]
+    to_run, in_dag = _count_jobs(root, snakemake)
     start, load_before = time.perf_counter(), _load()
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), *targets, *extra], cwd=root)
+    proc = subprocess.run(snakemake, cwd=root)
     seconds = time.perf_counter() - start
     if proc.returncode:
         print(f"snakemake failed (exit {proc.returncode}); no snapshot written")
@@ -81,6 +102,7 @@ def make(plan, config: dict, group: str, root: Path, overlays, cores: int, out: 
     command = "python -m collective_action snapshot " + shlex.join([group, *extra])
     spec["title"] = f"Findings: {group}"
     spec["stamp"] = stamp(root, config, command, seconds, cores, load=f"{load_before} at the start, {_load()} at the end")
+    spec["stamp"]["jobs"] = f"{to_run} run by this command, of the {in_dag} the group's targets need"
     out = root / out
     pictures = out / group
     if pictures.exists():
