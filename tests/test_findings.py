@@ -132,6 +132,19 @@ def test_a_stamp_counts_the_jobs_its_wall_time_covers(built_findings):
     assert snapshot.jobs_in("Nothing to be done (all requested files are present and up to date).") == 0
 
 
+def test_a_snapshot_that_ran_nothing_carries_the_build_it_replaces():
+    from collective_action.evaluation.snapshot import builds_before
+
+    build = {"wall time": "785 s on 2 cores", "jobs": "371 run by this command, of the 371 the group's targets need",
+             "commit": "b94db68926f0", "date": "2026-12-07 14:59 UTC"}
+    first = builds_before(build, ran=0)
+    assert first.startswith("785 s on 2 cores; jobs: 371 run") and "(commit b94db68, 2026-12-07 14:59 UTC)" in first
+    regenerated = {"wall time": "6 s", "jobs": "0 run by this command, of the 371", "builds before": first}
+    assert builds_before(regenerated, ran=0) == first  # a second regeneration keeps the build, not itself
+    assert builds_before(build, ran=5) == ""  # a command that built says its own cost
+    assert builds_before(None, ran=0) == ""
+
+
 def test_a_missing_snapshot_is_one_clear_error(tmp_path, capsys):
     from collective_action.cli import main
 

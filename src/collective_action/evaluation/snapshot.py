@@ -77,6 +77,19 @@ def _count_jobs(root: Path, command: list[str]) -> tuple[int, int]:
     return counts[0], counts[1]
 
 
+def builds_before(previous: dict | None, ran: int) -> str:
+    """The earlier builds a snapshot that ran nothing carries forward from the one it replaces, so its stamp still
+    says what the group cost to build ('' when this command ran jobs: its own wall time says it)."""
+    if ran or not previous:
+        return ""
+    earlier = previous.get("builds before", "")
+    if previous.get("jobs", "").startswith("0 run"):
+        return earlier
+    own = (f"{previous.get('wall time', '?')}; jobs: {previous.get('jobs', 'not counted')} "
+           f"(commit {previous.get('commit', '?')[:7]}, {previous.get('date', '?')})")
+    return " | ".join(x for x in (own, earlier) if x)
+
+
 def make(plan, config: dict, group: str, root: Path, overlays, cores: int, out: Path) -> int:
     from ..configuration.errors import ConfigError
     from ..steps.findings import Findings
@@ -104,6 +117,10 @@ def make(plan, config: dict, group: str, root: Path, overlays, cores: int, out: 
     spec["stamp"] = stamp(root, config, command, seconds, cores, load=f"{load_before} at the start, {_load()} at the end")
     spec["stamp"]["jobs"] = f"{to_run} run by this command, of the {in_dag} the group's targets need"
     out = root / out
+    previous = out / f"{group}.json"
+    earlier = builds_before(json.loads(previous.read_text())["stamp"] if previous.exists() else None, to_run)
+    if earlier:
+        spec["stamp"]["builds before"] = earlier
     pictures = out / group
     if pictures.exists():
         shutil.rmtree(pictures)
