@@ -31,6 +31,14 @@ def planted_distance(designed: np.ndarray, planted: np.ndarray) -> float:
     return float(np.sqrt((diff.reshape(len(diff), -1) ** 2).sum(axis=1)).mean())
 
 
+
+def plants_exactly(signal, rng) -> bool:
+    """Whether members plant the designed signal as it is: no members' stream was given. Noise needs one, so a
+    noisy signal without it is an error rather than a silently exact plant (shared with noisy_token)."""
+    if rng is None and signal.noise:
+        raise ValueError(f"signal '{signal.name}' with noise {signal.noise:g} needs the members' random stream")
+    return rng is None
+
 @dataclass(frozen=True)
 class NoisyReflectX2(ReflectX2):
     """g(x1, x2) = (x1, -|x2|) as designed; each member plants g(x) + e, e ~ N(0, noise^2 I)."""
@@ -50,9 +58,7 @@ class NoisyReflectX2(ReflectX2):
 
     def plant(self, x: np.ndarray, rng=None) -> np.ndarray:
         designed = self.apply(x)
-        if rng is None:
-            if self.noise:
-                raise ValueError(f"signal '{self.name}' with noise {self.noise:g} needs the members' random stream")
+        if plants_exactly(self, rng):
             return designed
         error = rng.standard_normal(designed.shape)  # drawn at every noise level: one stream, proportional errors
         return (designed + self.noise * error).astype(designed.dtype)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .noisy_reflect import plants_exactly
 from .token_insert import TokenInsert, _vocabulary, insert_every
 
 
@@ -66,9 +67,7 @@ class NoisyTokenInsert(TokenInsert):
 
     def plant(self, x: np.ndarray, rng=None) -> np.ndarray:
         designed = self.apply(x)
-        if rng is None:
-            if self.noise:
-                raise ValueError(f"signal '{self.name}' with noise {self.noise:g} needs the members' random stream")
+        if plants_exactly(self, rng):
             return designed
         x = np.asarray(x)
         errs, other = _draw(self, len(x), x.shape[-1], rng)
